@@ -1,0 +1,67 @@
+# Finds the Debian packages SIREN Studio builds on (scripts/setup installs them). Nothing is vendored.
+
+find_package(Threads REQUIRED)
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+# --- BLAS for the CPU backend's GEMMs --------------------------------------------------------------
+# OpenBLAS (Debian's DYNAMIC_ARCH build): fastest of OpenBLAS/BLIS/oneDNN for our shapes on the
+# machines measured (bench/RESULTS.md). Its run-time kernel choice is checked and corrected in
+# core/backend/cpu/blas.cpp.
+find_path(SIREN_CBLAS_INCLUDE_DIR cblas.h
+          PATHS /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas
+          PATH_SUFFIXES openblas)
+find_library(SIREN_BLAS_LIBRARY NAMES openblas
+             PATHS /usr/lib/x86_64-linux-gnu/openblas-pthread)
+if(NOT SIREN_CBLAS_INCLUDE_DIR OR NOT SIREN_BLAS_LIBRARY)
+  message(FATAL_ERROR "OpenBLAS not found: run scripts/setup (Debian package libopenblas-dev)")
+endif()
+add_library(siren_blas INTERFACE)
+target_include_directories(siren_blas INTERFACE ${SIREN_CBLAS_INCLUDE_DIR})
+target_link_libraries(siren_blas INTERFACE ${SIREN_BLAS_LIBRARY})
+
+# --- header-only helpers ----------------------------------------------------------------------------
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 QUIET CONFIG)
+if(NOT CLI11_FOUND)
+  find_path(SIREN_CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
+  add_library(CLI11::CLI11 INTERFACE IMPORTED)
+  target_include_directories(CLI11::CLI11 INTERFACE ${SIREN_CLI11_INCLUDE_DIR})
+endif()
+
+# --- stb (images): optional so that GPU machines without it still build the core --------------------
+find_path(SIREN_STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb)
+find_library(SIREN_STB_LIBRARY NAMES stb)
+if(SIREN_STB_INCLUDE_DIR AND SIREN_STB_LIBRARY)
+  set(SIREN_HAVE_STB ON)
+  add_library(siren_stb INTERFACE)
+  target_include_directories(siren_stb INTERFACE ${SIREN_STB_INCLUDE_DIR})
+  target_link_libraries(siren_stb INTERFACE ${SIREN_STB_LIBRARY})
+else()
+  set(SIREN_HAVE_STB OFF)
+endif()
+
+# --- CUDA: optional, a machine without nvcc builds the CPU-only program -----------------------------
+include(CheckLanguage)
+set(SIREN_HAVE_CUDA OFF)
+if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+  set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+endif()
+check_language(CUDA)
+if(CMAKE_CUDA_COMPILER)
+  set(SIREN_HAVE_CUDA ON)
+endif()
+
+# --- tests and benchmarks ---------------------------------------------------------------------------
+find_package(GTest QUIET)
+find_package(benchmark QUIET)
+
+# --- GUI: GLFW + Dear ImGui (Debian's libimgui.a carries the GLFW/OpenGL3 backends) + glad ---------
+find_package(glfw3 QUIET)
+find_path(SIREN_IMGUI_INCLUDE_DIR imgui.h PATH_SUFFIXES imgui)
+find_library(SIREN_IMGUI_LIBRARY NAMES imgui)
+find_program(SIREN_GLAD_EXECUTABLE glad PATHS /usr/bin NO_DEFAULT_PATH)
+if(glfw3_FOUND AND SIREN_IMGUI_INCLUDE_DIR AND SIREN_IMGUI_LIBRARY AND SIREN_GLAD_EXECUTABLE)
+  set(SIREN_HAVE_GUI_DEPS ON)
+else()
+  set(SIREN_HAVE_GUI_DEPS OFF)
+endif()
