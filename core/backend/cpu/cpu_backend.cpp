@@ -1,0 +1,202 @@
+#include "core/backend/cpu/cpu_backend.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "core/backend/cpu/blas.h"
+#include "core/backend/cpu/mlp.h"
+#include "core/util/error.h"
+
+namespace siren::cpu {
+
+size_t chunk_samples(JetMode mode, int in_dim) { return std::max<size_t>(64, 1024 / size_t(jet_rows(mode, in_dim))); }
+
+int cpu_threads() { return std::max(1, omp_get_max_threads()); }
+
+namespace {
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "CPU";
+}
+
+class CpuTrainer final : public Trainer {
+ public:
+  CpuTrainer(const NetworkConfig& cfg, std::vector<float> params, const AdamConfig& adam,
+             std::shared_ptr<const TrainingData> data, size_t batch, uint64_t seed)
+      : mlp_(cfg),
+        params_(std::move(params)),
+        adam_(params_.size(), adam),
+        data_(std::move(data)),
+        mode_(loss_jet_mode(data_->loss)),
+        rng_(seed) {
+    if (params_.size() != cfg.num_parameters()) throw Error("parameter count does not match the network");
+    if (cfg.in_dim != data_->in_dim || cfg.out_dim != data_->out_dim)
+      throw Error("network and training data disagree on input/output dimensions");
+    data_->validate();
+    const size_t chunk = chunk_samples(mode_, cfg.in_dim);
+    const int threads = cpu_threads();
+    workspaces_.resize(size_t(threads));
+    grads_.resize(size_t(threads));
+    for (int t = 0; t < threads; ++t) {
+      workspaces_[size_t(t)].reserve(cfg, mode_, chunk, true);
+      grads_[size_t(t)].assign(params_.size(), 0.0f);
+    }
+    set_batch_size(batch);
+  }
+
+  StepStats step() override {
+    const TrainingData& data = *data_;
+    const int d = data.in_dim;
+    const int tw = target_width(data.loss, d, data.out_dim);
+    const float* coords = data.coords.data();
+    const float* targets = data.targets.data();
+    if (batch_ < data.count) {
+      // Gather a random batch so that every chunk reads contiguous memory.
+      std::uniform_int_distribution<size_t> pick(0, data.count - 1);
+      for (size_t i = 0; i < batch_; ++i) {
+        const size_t j = pick(rng_);
+        std::memcpy(&batch_coords_[i * size_t(d)], &coords[j * size_t(d)], sizeof(float) * size_t(d));
+        std::memcpy(&batch_targets_[i * size_t(tw)], &targets[j * size_t(tw)], sizeof(float) * size_t(tw));
+      }
+      coords = batch_coords_.data();
+      targets = batch_targets_.data();
+    }
+    const double loss = accumulate_gradients(coords, targets, std::min(batch_, data.count));
+    adam_.step(params_.data(), grads_[0].data());
+    return {adam_.steps(), loss};
+  }
+
+  double loss_and_gradient(std::vector<float>& grads) override {
+    const double loss = accumulate_gradients(data_->coords.data(), data_->targets.data(), data_->count);
+    grads = grads_[0];
+    return loss;
+  }
+
+  std::vector<float> parameters() const override { return params_; }
+  void set_parameters(const std::vector<float>& p) override {
+    if (p.size() != params_.size()) throw Error("parameter count does not match the network");
+    params_ = p;
+    adam_.reset();
+  }
+  void set_learning_rate(float lr) override { adam_.config().lr = lr; }
+  float learning_rate() const override { return adam_.config().lr; }
+  void set_batch_size(size_t batch) override {
+    batch_ = batch == 0 ? data_->count : std::min(batch, data_->count);
+    if (batch_ < data_->count) {
+      batch_coords_.resize(batch_ * size_t(data_->in_dim));
+      batch_targets_.resize(batch_ * size_t(target_width(data_->loss, data_->in_dim, data_->out_dim)));
+    }
+  }
+  const NetworkConfig& config() const override { return mlp_.config(); }
+
+ private:
+  // Loss of n samples and its gradient, summed over threads into grads_[0]. Each thread takes
+  // whole chunks (forward, loss, backward while the chunk is in cache) into its own gradient buffer.
+  double accumulate_gradients(const float* coords, const float* targets, size_t n) {
+    const int d = data_->in_dim, c = data_->out_dim;
+    const int tw = target_width(data_->loss, d, c);
+    const LossKind kind = data_->loss;
+    const size_t chunk = chunk_samples(mode_, d);
+    const long chunks = long((n + chunk - 1) / chunk);
+    const float scale = 1.0f / float(double(n) * c);
+    const size_t np = params_.size();
+    double loss = 0;
+#pragma omp parallel num_threads(int(grads_.size())) reduction(+ : loss)
+    {
+      // Only the buffers of threads in this team hold this call's gradients.
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+      MlpWorkspace<float>& ws = workspaces_[size_t(t)];
+      float* g = grads_[size_t(t)].data();
+      std::fill(g, g + np, 0.0f);
+#pragma omp for schedule(dynamic, 1)
+      for (long ci = 0; ci < chunks; ++ci) {
+        const size_t begin = size_t(ci) * chunk, m = std::min(chunk, n - begin);
+        mlp_.forward(params_.data(), coords + begin * size_t(d), m, mode_, ws);
+        loss += squared_error<float>(kind, d, c, ws.out.data(), targets + begin * size_t(tw), m, scale,
+                                     ws.out_adjoint.data());
+        mlp_.backward(params_.data(), m, mode_, ws, g);
+      }
+#pragma omp for schedule(static)
+      for (size_t i = 0; i < np; ++i) {
+        float s = grads_[0][i];
+        for (int o = 1; o < team; ++o) s += grads_[size_t(o)][i];
+        grads_[0][i] = s;
+      }
+    }
+    return loss / (double(n) * c);
+  }
+
+  Mlp<float> mlp_;
+  std::vector<float> params_;
+  Adam adam_;
+  std::shared_ptr<const TrainingData> data_;
+  JetMode mode_;
+  std::mt19937_64 rng_;
+  size_t batch_ = 0;
+  std::vector<float> batch_coords_, batch_targets_;
+  std::vector<MlpWorkspace<float>> workspaces_;
+  std::vector<std::vector<float>> grads_;
+};
+
+}  // namespace
+
+CpuBackend::CpuBackend() { (void)blas_info(); }
+
+std::string CpuBackend::device() const {
+  const BlasInfo& b = blas_info();
+  return cpu_model() + " (" + std::to_string(cpu_threads()) + " threads, OpenBLAS " + b.kernel + " kernels)";
+}
+
+std::unique_ptr<Trainer> CpuBackend::make_trainer(const NetworkConfig& config, std::vector<float> params,
+                                                  const AdamConfig& adam, std::shared_ptr<const TrainingData> data,
+                                                  size_t batch_size, uint64_t seed) {
+  if (!data) throw Error("no training data");
+  return std::make_unique<CpuTrainer>(config, std::move(params), adam, std::move(data), batch_size, seed);
+}
+
+FieldJets CpuBackend::evaluate(const NetworkConfig& config, const std::vector<float>& params, const float* coords,
+                               size_t n, JetMode mode) {
+  if (params.size() != config.num_parameters()) throw Error("parameter count does not match the network");
+  const Mlp<float> mlp(config);
+  const int d = config.in_dim, c = config.out_dim, rows = jet_rows(mode, d);
+  FieldJets out;
+  out.value.resize(n * size_t(c));
+  if (mode != JetMode::Value) out.gradient.resize(n * size_t(c) * d);
+  if (mode == JetMode::Laplacian) out.laplacian.resize(n * size_t(c));
+  const size_t chunk = chunk_samples(mode, d);
+  const long chunks = long((n + chunk - 1) / chunk);
+#pragma omp parallel
+  {
+    MlpWorkspace<float> ws;
+    ws.reserve(config, mode, chunk, false);
+#pragma omp for schedule(dynamic, 1)
+    for (long ci = 0; ci < chunks; ++ci) {
+      const size_t begin = size_t(ci) * chunk, m = std::min(chunk, n - begin);
+      mlp.forward(params.data(), coords + begin * size_t(d), m, mode, ws);
+      for (size_t s = 0; s < m; ++s) {
+        const float* o = ws.out.data() + s * size_t(rows) * c;
+        const size_t i = begin + s;
+        for (int ch = 0; ch < c; ++ch) {
+          out.value[i * size_t(c) + size_t(ch)] = o[ch];
+          for (int k = 0; mode != JetMode::Value && k < d; ++k)
+            out.gradient[(i * size_t(c) + size_t(ch)) * d + size_t(k)] = o[partial_row(k) * c + ch];
+          if (mode == JetMode::Laplacian) out.laplacian[i * size_t(c) + size_t(ch)] = o[laplacian_row(d) * c + ch];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace siren::cpu

@@ -1,0 +1,27 @@
+#pragma once
+#include "core/backend/backend.h"
+
+namespace siren::cpu {
+
+// All cores through OpenMP, one chunk of samples per thread at a time (forward, loss, backward on
+// data that stays in cache), single-threaded BLAS GEMMs inside; per-thread gradients are summed
+// before Adam.
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend();
+  std::string name() const override { return "cpu"; }
+  std::string device() const override;
+  std::unique_ptr<Trainer> make_trainer(const NetworkConfig& config, std::vector<float> params,
+                                        const AdamConfig& adam, std::shared_ptr<const TrainingData> data,
+                                        size_t batch_size, uint64_t seed) override;
+  FieldJets evaluate(const NetworkConfig& config, const std::vector<float>& params, const float* coords, size_t n,
+                     JetMode mode) override;
+};
+
+// Samples per chunk: about 1024 GEMM rows. Single-threaded sgemm is near its peak there already and
+// a layer's jets (1 MiB at width 256) stay in L2 between the GEMM and the elementwise pass; 512 to
+// 8192 rows measured 2-15% slower on the reference network (bench/RESULTS.md).
+size_t chunk_samples(JetMode mode, int in_dim);
+int cpu_threads();
+
+}  // namespace siren::cpu

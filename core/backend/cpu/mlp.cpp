@@ -1,0 +1,217 @@
+#include "core/backend/cpu/mlp.h"
+
+#include <algorithm>
+
+#include "core/backend/cpu/blas.h"
+#include "core/backend/cpu/fast_math.h"
+#include "core/network/input_encoding.h"
+
+namespace siren::cpu {
+
+namespace {
+
+// sigma and its first three derivatives for one sample's pre-activations z[0..w).
+template <typename T>
+void eval_derivs(Activation act, const T* z, int w, T w0, T* f, T* d1, T* d2, T* d3) {
+  switch (act) {
+    case Activation::Sine: {
+      const T w02 = w0 * w0, w03 = w02 * w0;
+#pragma omp simd
+      for (int i = 0; i < w; ++i) {
+        T s, c;
+        fast_sincos(w0 * z[i], s, c);
+        f[i] = s;
+        d1[i] = w0 * c;
+        d2[i] = -w02 * s;
+        d3[i] = -w03 * c;
+      }
+      return;
+    }
+    default:
+      for (int i = 0; i < w; ++i) {
+        const ActivationDerivs<T> a = activation_derivs<T>(act, z[i], w0);
+        f[i] = a.f;
+        d1[i] = a.d1;
+        d2[i] = a.d2;
+        d3[i] = a.d3;
+      }
+  }
+}
+
+// z += bias on value rows, then h = sigma(z) pushed through the jets (DESIGN.md section 3).
+template <typename T>
+void activation_forward(Activation act, JetMode mode, int d, int w, size_t n, T w0, const T* bias, T* zs, T* hs,
+                        T* scratch) {
+  const int rows = jet_rows(mode, d);
+  T *f = scratch, *d1 = scratch + w, *d2 = scratch + 2 * w, *d3 = scratch + 3 * w;
+  for (size_t s = 0; s < n; ++s) {
+    T* z = zs + s * size_t(rows) * w;
+    T* h = hs + s * size_t(rows) * w;
+#pragma omp simd
+    for (int i = 0; i < w; ++i) z[i] += bias[i];
+    eval_derivs(act, z, w, w0, f, d1, d2, d3);
+    std::copy(f, f + w, h);
+    if (mode == JetMode::Value) continue;
+    for (int k = 0; k < d; ++k) {
+      const T* dz = z + partial_row(k) * w;
+      T* dh = h + partial_row(k) * w;
+#pragma omp simd
+      for (int i = 0; i < w; ++i) dh[i] = d1[i] * dz[i];
+    }
+    if (mode != JetMode::Laplacian) continue;
+    const T* lz = z + laplacian_row(d) * w;
+    T* lh = h + laplacian_row(d) * w;
+#pragma omp simd
+    for (int i = 0; i < w; ++i) {
+      T sq = 0;
+      for (int k = 0; k < d; ++k) sq += z[partial_row(k) * w + i] * z[partial_row(k) * w + i];
+      lh[i] = d1[i] * lz[i] + d2[i] * sq;
+    }
+  }
+}
+
+// Adjoint of activation_forward: g holds dLoss/dh on entry and dLoss/dz on exit; value rows'
+// adjoints are summed into the bias gradient.
+template <typename T>
+void activation_backward(Activation act, JetMode mode, int d, int w, size_t n, T w0, const T* zs, T* gs,
+                         T* bias_grad, T* scratch) {
+  const int rows = jet_rows(mode, d);
+  T *f = scratch, *d1 = scratch + w, *d2 = scratch + 2 * w, *d3 = scratch + 3 * w;
+  for (size_t s = 0; s < n; ++s) {
+    const T* z = zs + s * size_t(rows) * w;
+    T* g = gs + s * size_t(rows) * w;
+    eval_derivs(act, z, w, w0, f, d1, d2, d3);
+    if (mode == JetMode::Value) {
+#pragma omp simd
+      for (int i = 0; i < w; ++i) {
+        g[i] *= d1[i];
+        bias_grad[i] += g[i];
+      }
+    } else if (mode == JetMode::Gradient) {
+#pragma omp simd
+      for (int i = 0; i < w; ++i) {
+        T g0 = g[i] * d1[i];
+        for (int k = 0; k < d; ++k) {
+          const int r = partial_row(k) * w + i;
+          g0 += g[r] * d2[i] * z[r];
+          g[r] *= d1[i];
+        }
+        g[i] = g0;
+        bias_grad[i] += g0;
+      }
+    } else {
+      const int lr = laplacian_row(d) * w;
+#pragma omp simd
+      for (int i = 0; i < w; ++i) {
+        const T gl = g[lr + i];
+        T sq = 0;
+        T g0 = g[i] * d1[i];
+        for (int k = 0; k < d; ++k) {
+          const int r = partial_row(k) * w + i;
+          sq += z[r] * z[r];
+          g0 += g[r] * d2[i] * z[r];
+          g[r] = g[r] * d1[i] + T(2) * gl * d2[i] * z[r];
+        }
+        g0 += gl * (d2[i] * z[lr + i] + d3[i] * sq);
+        g[i] = g0;
+        g[lr + i] = gl * d1[i];
+        bias_grad[i] += g0;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void MlpWorkspace<T>::reserve(const NetworkConfig& cfg, JetMode mode, size_t samples, bool training) {
+  const size_t rows = samples * size_t(jet_rows(mode, cfg.in_dim));
+  const size_t hw = size_t(cfg.hidden_features);
+  auto grow = [](std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  };
+  const int acts = cfg.num_linear_layers() - 1;
+  grow(input, rows * size_t(cfg.encoded_dim()));
+  z.resize(size_t(acts));
+  h.resize(size_t(acts));
+  for (int a = 0; a < acts; ++a) {
+    grow(z[size_t(a)], rows * hw);
+    grow(h[size_t(a)], rows * hw);
+  }
+  grow(out, rows * size_t(cfg.out_dim));
+  grow(derivs, 4 * hw);
+  if (training) {
+    grow(out_adjoint, rows * size_t(cfg.out_dim));
+    grow(adj_a, rows * hw);
+    grow(adj_b, rows * hw);
+  }
+}
+
+template <typename T>
+Mlp<T>::Mlp(const NetworkConfig& cfg) : cfg_(cfg) {
+  cfg_.validate();
+}
+
+template <typename T>
+void Mlp<T>::forward(const T* params, const float* x, size_t n, JetMode mode, MlpWorkspace<T>& ws) const {
+  const int d = cfg_.in_dim;
+  const int rows = int(n) * jet_rows(mode, d);
+  const int acts = cfg_.num_linear_layers() - 1;
+  encode_input(cfg_, mode, x, n, ws.input.data());
+  const T* in = ws.input.data();
+  for (int a = 0; a < acts; ++a) {
+    const int fi = cfg_.fan_in(a), fo = cfg_.fan_out(a);
+    T* z = ws.z[size_t(a)].data();
+    gemm(false, true, rows, fo, fi, T(1), in, fi, params + cfg_.weight_offset(a), fi, T(0), z, fo);
+    activation_forward<T>(cfg_.activation, mode, d, fo, n, T(cfg_.layer_omega0(a)), params + cfg_.bias_offset(a), z,
+                          ws.h[size_t(a)].data(), ws.derivs.data());
+    in = ws.h[size_t(a)].data();
+  }
+  const int last = acts, fi = cfg_.fan_in(last), fo = cfg_.fan_out(last);
+  T* out = ws.out.data();
+  gemm(false, true, rows, fo, fi, T(1), in, fi, params + cfg_.weight_offset(last), fi, T(0), out, fo);
+  const T* b = params + cfg_.bias_offset(last);
+  const size_t stride = size_t(jet_rows(mode, d)) * fo;
+  for (size_t s = 0; s < n; ++s)
+    for (int c = 0; c < fo; ++c) out[s * stride + size_t(c)] += b[c];
+}
+
+template <typename T>
+void Mlp<T>::backward(const T* params, size_t n, JetMode mode, MlpWorkspace<T>& ws, T* grads) const {
+  const int d = cfg_.in_dim;
+  const int rows = int(n) * jet_rows(mode, d);
+  const int acts = cfg_.num_linear_layers() - 1;
+  const size_t stride = size_t(jet_rows(mode, d));
+
+  // Output layer: linear.
+  {
+    const int l = acts, fi = cfg_.fan_in(l), fo = cfg_.fan_out(l);
+    const T* g = ws.out_adjoint.data();
+    gemm(true, false, fo, fi, rows, T(1), g, fo, ws.h[size_t(acts - 1)].data(), fi, T(1),
+         grads + cfg_.weight_offset(l), fi);
+    T* db = grads + cfg_.bias_offset(l);
+    for (size_t s = 0; s < n; ++s)
+      for (int c = 0; c < fo; ++c) db[c] += g[s * stride * fo + size_t(c)];
+    gemm(false, false, rows, fi, fo, T(1), g, fo, params + cfg_.weight_offset(l), fi, T(0), ws.adj_a.data(), fi);
+  }
+  T* g = ws.adj_a.data();
+  T* spare = ws.adj_b.data();
+  for (int a = acts - 1; a >= 0; --a) {
+    const int fi = cfg_.fan_in(a), fo = cfg_.fan_out(a);
+    activation_backward<T>(cfg_.activation, mode, d, fo, n, T(cfg_.layer_omega0(a)), ws.z[size_t(a)].data(), g,
+                           grads + cfg_.bias_offset(a), ws.derivs.data());
+    const T* in = a == 0 ? ws.input.data() : ws.h[size_t(a - 1)].data();
+    gemm(true, false, fo, fi, rows, T(1), g, fo, in, fi, T(1), grads + cfg_.weight_offset(a), fi);
+    if (a > 0) {
+      gemm(false, false, rows, fi, fo, T(1), g, fo, params + cfg_.weight_offset(a), fi, T(0), spare, fi);
+      std::swap(g, spare);
+    }
+  }
+}
+
+template struct MlpWorkspace<float>;
+template struct MlpWorkspace<double>;
+template class Mlp<float>;
+template class Mlp<double>;
+
+}  // namespace siren::cpu
