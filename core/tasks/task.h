@@ -1,0 +1,40 @@
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/backend/backend.h"
+
+namespace siren {
+
+struct Metrics {
+  double loss = 0;                // the task's loss on all of its data
+  std::optional<double> psnr_db;  // where the task has a reference signal
+};
+
+// One experiment of the paper: owns its data and says what the network learns and how well it did.
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual std::string name() const = 0;
+  virtual int in_dim() const = 0;
+  virtual int out_dim() const = 0;
+  virtual std::shared_ptr<const TrainingData> training_data() const = 0;
+  // Full evaluation of a network on the task's data (slower than a training step).
+  virtual Metrics evaluate(Backend& backend, const NetworkConfig& config, const std::vector<float>& params) const = 0;
+  // A cheap PSNR estimate from a training loss, for progress displays; nullopt where none exists.
+  virtual std::optional<double> psnr_from_loss(double /*loss*/) const { return std::nullopt; }
+  // Settings stored with a saved model (task name, data size, ...).
+  virtual std::map<std::string, std::string> model_info() const = 0;
+};
+
+// Coordinates of an h x w pixel grid, row-major, (row, col) each in [-1, 1] with the end pixels
+// exactly at -1 and +1 (the reference's get_mgrid).
+std::vector<float> pixel_grid(int height, int width);
+
+// PSNR of predictions in [-1, 1] against truth in [0, 1], on clip(pred / 2 + 0.5, 0, 1), range 1.
+double psnr_db(const float* pred, const float* truth01, size_t n);
+
+}  // namespace siren
