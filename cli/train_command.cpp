@@ -1,0 +1,111 @@
+#include "cli/train_command.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/progress_bar.h"
+#include "core/backend/cpu/blas.h"
+#include "core/io/model_file.h"
+#include "core/network/parameters.h"
+#include "core/session/fit_loop.h"
+#include "core/util/atomic_file.h"
+#include "core/util/error.h"
+
+namespace siren::cli {
+
+void add_train_options(CLI::App* cmd, TrainOptions& opt) {
+  cmd->add_option("--size", opt.size, "resolution the data is resampled to (pixels per side)")
+      ->check(CLI::Range(2, 8192))
+      ->capture_default_str();
+  cmd->add_option("--steps", opt.steps, "training steps")->check(CLI::Range(0L, 100'000'000L))->capture_default_str();
+  cmd->add_option("--lr", opt.lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--hidden", opt.hidden, "hidden features per layer")->check(CLI::Range(1, 4096))->capture_default_str();
+  cmd->add_option("--layers", opt.layers, "hidden layers (the reference's hidden_layers: N+1 activation layers)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  cmd->add_option("--omega0", opt.omega0, "w0 of the sine layers")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--activation", opt.activation, "activation: " + activation_names())
+      ->check(CLI::IsMember({"sine", "relu", "relu-pe", "tanh", "softplus", "elu", "selu"}))
+      ->capture_default_str();
+  cmd->add_option("--batch", opt.batch, "random samples per step (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--backend", opt.backend, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  cmd->add_option("--seed", opt.seed, "seed of the initial weights and of batch sampling")->capture_default_str();
+  cmd->add_option("--out", opt.out, "write the fitted signal here");
+  cmd->add_option("--save", opt.save, "save the trained model (.safetensors)");
+  cmd->add_option("--report", opt.report, "write a JSON report of the run");
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name) {
+  const auto kind = parse_backend_kind(name);
+  if (!kind) throw Error("unknown backend '" + name + "' (auto|cpu|cuda)");
+  std::string notice;
+  auto backend = create_backend(*kind, &notice);
+  if (!notice.empty()) std::fprintf(stderr, "%s\n", notice.c_str());
+  const std::string note = backend->name() == "cpu" ? cpu::blas_info().note : "";
+  if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  return backend;
+}
+
+TrainedModel train_task(const Task& task, const TrainOptions& opt) {
+  TrainedModel m;
+  m.backend = make_backend(opt.backend);
+  NetworkConfig& cfg = m.config;
+  cfg.in_dim = task.in_dim();
+  cfg.out_dim = task.out_dim();
+  cfg.hidden_features = opt.hidden;
+  cfg.hidden_layers = opt.layers;
+  cfg.activation = *parse_activation(opt.activation);
+  cfg.omega0 = cfg.first_omega0 = opt.omega0;
+  if (cfg.activation == Activation::ReluPE) cfg.pe_frequencies = nyquist_pe_frequencies(cfg.in_dim, opt.size);
+  if (cfg.activation != Activation::Sine) cfg.init = InitScheme::TorchDefault;
+  cfg.validate();
+
+  AdamConfig adam;
+  adam.lr = opt.lr;
+  auto trainer = m.backend->make_trainer(cfg, init_parameters(cfg, opt.seed), adam, task.training_data(),
+                                         size_t(opt.batch), opt.seed);
+  std::fprintf(stderr, "%s: %s on %zu samples, %s backend: %s\n", task.name().c_str(), cfg.describe().c_str(),
+               task.training_data()->count, m.backend->name().c_str(), m.backend->device().c_str());
+  ProgressBar bar;
+  const FitResult fit = run_fit(*trainer, uint64_t(opt.steps), [&](const FitProgress& p) {
+    bar.update(p, task.psnr_from_loss(p.loss));
+  });
+  bar.finish();
+  m.params = trainer->parameters();
+  const Metrics metrics = task.evaluate(*m.backend, cfg, m.params);
+
+  if (!opt.save.empty()) {
+    io::Model model{cfg, m.params, task.model_info()};
+    io::save_model(opt.save, model);
+  }
+  const double ms_per_step = fit.steps ? fit.seconds * 1e3 / double(fit.steps) : 0.0;
+  if (!opt.report.empty()) {
+    nlohmann::json r;
+    r["task"] = task.name();
+    r["steps"] = fit.steps;
+    r["seconds"] = fit.seconds;
+    r["ms_per_step"] = ms_per_step;
+    r["final_loss"] = metrics.loss;
+    r["final_train_loss"] = fit.final_loss;
+    r["backend"] = m.backend->name();
+    r["device"] = m.backend->device();
+    r["parameters"] = cfg.num_parameters();
+    r["samples"] = task.training_data()->count;
+    r["batch"] = opt.batch;
+    r["learning_rate"] = opt.lr;
+    r["restores"] = fit.restores;
+    if (metrics.psnr_db) r["psnr_db"] = *metrics.psnr_db;
+    r["network"] = {{"activation", to_string(cfg.activation)}, {"in_features", cfg.in_dim},
+                    {"out_features", cfg.out_dim},        {"hidden_features", cfg.hidden_features},
+                    {"hidden_layers", cfg.hidden_layers}, {"omega0", cfg.omega0},
+                    {"pe_frequencies", cfg.pe_frequencies}};
+    write_file_atomically(opt.report, r.dump(2) + "\n");
+  }
+  std::printf("%s: %llu steps in %.1f s (%.2f ms/step), loss %.4e", task.name().c_str(),
+              static_cast<unsigned long long>(fit.steps), fit.seconds, ms_per_step, metrics.loss);
+  if (metrics.psnr_db) std::printf(", PSNR %.2f dB", *metrics.psnr_db);
+  std::printf("\n");
+  return m;
+}
+
+}  // namespace siren::cli

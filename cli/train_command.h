@@ -1,0 +1,46 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/backend/backend.h"
+#include "core/tasks/task.h"
+
+namespace siren::cli {
+
+// The options every `siren fit TASK` shares (DESIGN.md section 5).
+struct TrainOptions {
+  int size = 256;
+  long steps = 500;
+  float lr = 1e-4f;
+  int hidden = 256;
+  int layers = 3;
+  float omega0 = 30.0f;
+  std::string activation = "sine";
+  long batch = 0;  // 0: all samples every step
+  std::string backend = "auto";
+  uint64_t seed = 0;
+  std::string out, save, report;
+};
+
+void add_train_options(CLI::App* cmd, TrainOptions& opt);
+
+// What one finished run hands back to the task-specific part of a command (for --out etc.).
+struct TrainedModel {
+  std::unique_ptr<Backend> backend;
+  NetworkConfig config;
+  std::vector<float> params;
+};
+
+// Trains `task` as the options say, with a progress bar, then saves --save and --report and prints
+// a one-line summary on stdout. Returns the model for the command's own outputs.
+TrainedModel train_task(const Task& task, const TrainOptions& opt);
+
+std::unique_ptr<Backend> make_backend(const std::string& name);
+
+void register_fit_image(CLI::App* fit);
+void register_render(CLI::App& app);
+
+}  // namespace siren::cli
