@@ -1,0 +1,110 @@
+// The `siren` program end to end: a tiny fit writes every output it promises, and every bad input
+// ends in a clear message and a non-zero exit, never a crash (a signal shows as status >= 128).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/io/npy.h"
+
+namespace {
+
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(SIREN_CLI_PATH) + " " + args + " 2>&1";
+  Result r{-1, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r;
+}
+
+std::string tmp(const std::string& name) { return ::testing::TempDir() + "/siren_cli_" + name; }
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+void expect_clean_failure(const Result& r, const std::string& must_mention) {
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_LT(r.status, 128) << "crashed: " << r.output;
+  EXPECT_NE(r.output.find(must_mention), std::string::npos) << r.output;
+}
+
+const std::string kCamera = std::string(SIREN_ASSETS_DIR) + "/camera.png";
+const std::string kTiny = " --size 16 --hidden 16 --layers 1 --steps 5 --backend cpu";
+
+#if SIREN_HAVE_STB
+TEST(Cli, TinyFitWritesImageModelAndReportThenRenders) {
+  const std::string out = tmp("fit.png"), model = tmp("fit.safetensors"), report = tmp("fit.json");
+  const Result r = run("fit image " + kCamera + kTiny + " --out " + out + " --save " + model + " --report " + report);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("PSNR"), std::string::npos);
+  std::ifstream rf(report);
+  const nlohmann::json j = nlohmann::json::parse(rf);
+  for (const char* key : {"task", "steps", "seconds", "ms_per_step", "final_loss", "backend", "device", "parameters",
+                          "psnr_db"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["task"], "image");
+  EXPECT_EQ(j["steps"], 5);
+  EXPECT_EQ(j["backend"], "cpu");
+  EXPECT_EQ(j["parameters"], 16 * 2 + 16 + 16 * 16 + 16 + 16 + 1);
+
+  const Result v = run("render " + model + " --field gradient --size 24 --out " + tmp("g.npy") + " --backend cpu");
+  ASSERT_EQ(v.status, 0) << v.output;
+  const siren::io::NpyArray g = siren::io::read_npy(tmp("g.npy"));
+  EXPECT_EQ(g.shape, (std::vector<size_t>{24, 24, 1, 2}));
+  const Result l = run("render " + model + " --field laplacian --size 20 --out " + tmp("l.png") + " --backend cpu");
+  EXPECT_EQ(l.status, 0) << l.output;
+  const Result val = run("render " + model + " --field value --size 20 --out " + tmp("v.npy") + " --backend cpu");
+  ASSERT_EQ(val.status, 0) << val.output;
+  EXPECT_EQ(siren::io::read_npy(tmp("v.npy")).shape, (std::vector<size_t>{20, 20, 1}));
+}
+
+TEST(Cli, SizeZeroIsRejected) { expect_clean_failure(run("fit image " + kCamera + " --size 0"), "--size"); }
+#endif
+
+TEST(Cli, MissingImage) { expect_clean_failure(run("fit image " + tmp("nope.png") + kTiny), "nope.png"); }
+
+TEST(Cli, CorruptAndEmptyImages) {
+  write_bytes(tmp("corrupt.png"), std::string("\x89PNG\r\n\x1a\n garbage garbage", 24));
+  expect_clean_failure(run("fit image " + tmp("corrupt.png") + kTiny), "corrupt.png");
+  write_bytes(tmp("empty.png"), "");
+  expect_clean_failure(run("fit image " + tmp("empty.png") + kTiny), "empty.png");
+}
+
+TEST(Cli, CorruptTruncatedAndMissingModels) {
+  write_bytes(tmp("junk.safetensors"), "not a model at all, just text");
+  expect_clean_failure(run("render " + tmp("junk.safetensors") + " --out " + tmp("x.png")), "junk.safetensors");
+  write_bytes(tmp("short.safetensors"), std::string("\x10\x00\x00", 3));
+  expect_clean_failure(run("render " + tmp("short.safetensors") + " --out " + tmp("x.png")), "short.safetensors");
+  expect_clean_failure(run("render " + tmp("absent.safetensors") + " --out " + tmp("x.png")), "absent.safetensors");
+}
+
+TEST(Cli, BadOptionsAreRejected) {
+  expect_clean_failure(run("fit image " + kCamera + " --activation swish"), "swish");
+  expect_clean_failure(run("fit image " + kCamera + " --lr -1"), "--lr");
+  expect_clean_failure(run("render x.safetensors --field curl --out y.png"), "curl");
+  expect_clean_failure(run("frobnicate"), "subcommand");
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"", "fit", "fit image", "render"}) {
+    const Result r = run(std::string(sub) + " --help");
+    EXPECT_EQ(r.status, 0) << sub;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ": " << r.output;
+  }
+}
+
+}  // namespace
