@@ -1,0 +1,96 @@
+// One training step (forward, loss, backward, Adam) of the reference network, 2 -> 256x4 -> 3 sine
+// layers + linear, on 65,536 points (a 256x256 image), supervised on values, gradients or Laplacians;
+// and the inference of a full 256x256 grid. Compare with bench/torch_reference.py through
+// bench/run_cpu_comparison, in the same run on the same machine.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <memory>
+
+#include "core/backend/cpu/blas.h"
+#include "core/backend/cpu/cpu_backend.h"
+#include "core/network/parameters.h"
+#include "core/tasks/task.h"
+
+namespace {
+
+using namespace siren;
+
+constexpr int kSide = 256;
+
+NetworkConfig reference_network() {
+  NetworkConfig cfg;
+  cfg.in_dim = 2;
+  cfg.out_dim = 3;
+  cfg.hidden_features = 256;
+  cfg.hidden_layers = 3;
+  return cfg;
+}
+
+std::shared_ptr<TrainingData> synthetic_data(LossKind kind) {
+  auto d = std::make_shared<TrainingData>();
+  d->in_dim = 2;
+  d->out_dim = 3;
+  d->loss = kind;
+  d->count = size_t(kSide) * kSide;
+  d->coords = pixel_grid(kSide, kSide);
+  const int tw = target_width(kind, 2, 3);
+  d->targets.resize(d->count * size_t(tw));
+  for (size_t i = 0; i < d->count; ++i)
+    for (int t = 0; t < tw; ++t)
+      d->targets[i * size_t(tw) + size_t(t)] = 0.5f * std::sin(3.0f * d->coords[2 * i] + float(t)) *
+                                               std::cos(2.0f * d->coords[2 * i + 1]);
+  return d;
+}
+
+void BM_TrainStep(benchmark::State& state, LossKind kind) {
+  const NetworkConfig cfg = reference_network();
+  cpu::CpuBackend backend;
+  auto trainer = backend.make_trainer(cfg, init_parameters(cfg, 0), AdamConfig{}, synthetic_data(kind), 0, 0);
+  trainer->step();  // first touch of every buffer
+  double loss = 0;
+  for (auto _ : state) loss = trainer->step().loss;
+  state.counters["loss"] = loss;
+  state.counters["points"] = double(kSide) * kSide;
+  // GEMM FLOPs per step, so the achieved rate can be read against the BLAS's peak.
+  const int rows = jet_rows(loss_jet_mode(kind), 2);
+  double flops = 0;
+  for (int l = 0; l < cfg.num_linear_layers(); ++l) {
+    const double f = 2.0 * double(kSide) * kSide * rows * cfg.fan_in(l) * cfg.fan_out(l);
+    flops += l == 0 ? 2 * f : 3 * f;  // forward, weight gradient, input adjoint (not for the first layer)
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Evaluate(benchmark::State& state, JetMode mode) {
+  const NetworkConfig cfg = reference_network();
+  cpu::CpuBackend backend;
+  const std::vector<float> params = init_parameters(cfg, 0);
+  const std::vector<float> grid = pixel_grid(kSide, kSide);
+  for (auto _ : state) benchmark::DoNotOptimize(backend.evaluate(cfg, params, grid.data(), grid.size() / 2, mode));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const cpu::BlasInfo& blas = cpu::blas_info();
+  benchmark::AddCustomContext("blas_kernel", blas.kernel);
+  benchmark::AddCustomContext("blas_library", blas.library);
+  benchmark::AddCustomContext("cpu_threads", std::to_string(cpu::cpu_threads()));
+  if (!blas.note.empty()) benchmark::AddCustomContext("blas_note", blas.note);
+  for (auto [name, kind] : {std::pair{"plain", LossKind::Value}, std::pair{"gradient", LossKind::Gradient},
+                            std::pair{"laplacian", LossKind::Laplacian}})
+    benchmark::RegisterBenchmark((std::string("BM_TrainStep/") + name).c_str(), BM_TrainStep, kind)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(2.0);
+  for (auto [name, mode] : {std::pair{"value", JetMode::Value}, std::pair{"laplacian", JetMode::Laplacian}})
+    benchmark::RegisterBenchmark((std::string("BM_Evaluate/") + name).c_str(), BM_Evaluate, mode)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
