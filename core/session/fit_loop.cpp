@@ -30,10 +30,16 @@ bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
     }
     return false;
   }
-  if (good_.empty() || ++restores_ > max_restores_)
-    throw Error("training diverged (loss is " + std::string(std::isnan(stats.loss) ? "NaN" : "Inf") +
-                ") and did not recover after " + std::to_string(restores_ - 1) +
-                " restarts at lower learning rates; try a smaller --lr");
+  const std::string what = std::isnan(stats.loss) ? "NaN" : "Inf";
+  if (good_.empty())
+    throw Error("training diverged at once (loss is " + what + " at step " + std::to_string(stats.step) +
+                "); try a smaller --lr");
+  if (++restores_ > max_restores_) {
+    // Even when giving up, leave the last good weights in place so they can still be saved.
+    trainer.set_parameters(good_);
+    throw Error("training diverged (loss is " + what + ") and did not recover after " + std::to_string(max_restores_) +
+                " restarts at ever lower learning rates; try a smaller --lr");
+  }
   const float lr = trainer.learning_rate();
   trainer.set_parameters(good_);
   trainer.set_learning_rate(lr * 0.5f);
