@@ -43,6 +43,21 @@ template <typename T>
 void activation_forward(Activation act, JetMode mode, int d, int w, size_t n, T w0, const T* bias, T* zs, T* hs,
                         T* scratch) {
   const int rows = jet_rows(mode, d);
+  if (mode == JetMode::Value && act == Activation::Sine) {
+    // The plain fit's hot path: one pass, no derivative scratch (profiled at 8% of a step otherwise).
+    for (size_t s = 0; s < n; ++s) {
+      T* z = zs + s * size_t(w);
+      T* h = hs + s * size_t(w);
+#pragma omp simd
+      for (int i = 0; i < w; ++i) {
+        T sn, cs;
+        z[i] += bias[i];
+        fast_sincos(w0 * z[i], sn, cs);
+        h[i] = sn;
+      }
+    }
+    return;
+  }
   T *f = scratch, *d1 = scratch + w, *d2 = scratch + 2 * w, *d3 = scratch + 3 * w;
   for (size_t s = 0; s < n; ++s) {
     T* z = zs + s * size_t(rows) * w;
@@ -76,6 +91,20 @@ template <typename T>
 void activation_backward(Activation act, JetMode mode, int d, int w, size_t n, T w0, const T* zs, T* gs,
                          T* bias_grad, T* scratch) {
   const int rows = jet_rows(mode, d);
+  if (mode == JetMode::Value && act == Activation::Sine) {
+    for (size_t s = 0; s < n; ++s) {
+      const T* z = zs + s * size_t(w);
+      T* g = gs + s * size_t(w);
+#pragma omp simd
+      for (int i = 0; i < w; ++i) {
+        T sn, cs;
+        fast_sincos(w0 * z[i], sn, cs);
+        g[i] *= w0 * cs;
+        bias_grad[i] += g[i];
+      }
+    }
+    return;
+  }
   T *f = scratch, *d1 = scratch + w, *d2 = scratch + 2 * w, *d3 = scratch + 3 * w;
   for (size_t s = 0; s < n; ++s) {
     const T* z = zs + s * size_t(rows) * w;
