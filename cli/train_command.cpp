@@ -8,8 +8,8 @@
 #include "core/io/model_file.h"
 #include "core/network/parameters.h"
 #include "core/session/fit_loop.h"
-#include "core/util/atomic_file.h"
 #include "core/util/error.h"
+#include "core/util/file_io.h"
 
 namespace siren::cli {
 
@@ -99,7 +99,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt) {
                     {"out_features", cfg.out_dim},        {"hidden_features", cfg.hidden_features},
                     {"hidden_layers", cfg.hidden_layers}, {"omega0", cfg.omega0},
                     {"pe_frequencies", cfg.pe_frequencies}};
-    write_file_atomically(opt.report, r.dump(2) + "\n");
+    write_file_atomically(opt.report, {r.dump(2) + "\n"});
   }
   std::printf("%s: %llu steps in %.1f s (%.2f ms/step), loss %.4e", task.name().c_str(),
               static_cast<unsigned long long>(fit.steps), fit.seconds, ms_per_step, metrics.loss);

@@ -1,16 +1,13 @@
 #include "core/io/image.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
+#include <string_view>
 
 #include "core/util/error.h"
+#include "core/util/file_io.h"
 
 #if SIREN_HAVE_STB
 #include <stb/stb_image.h>
@@ -25,7 +22,7 @@ constexpr int kMaxSide = 16384;
 constexpr int kMaxResize = 8192;
 
 // stb_image takes the buffer length as int; well below that, anything bigger is not a picture we want.
-constexpr std::uintmax_t kMaxImageFileBytes = std::uintmax_t(1) << 30;
+constexpr uint64_t kMaxImageFileBytes = uint64_t(1) << 30;
 
 void check_shape(const Image& im, const char* what) {
   if (im.width < 1 || im.height < 1 || im.channels < 1 || im.channels > 4 ||
@@ -37,27 +34,6 @@ void check_shape(const Image& im, const char* what) {
 
 #if SIREN_HAVE_STB
 
-std::vector<unsigned char> read_image_file(const std::string& path) {
-  namespace fs = std::filesystem;
-  const std::string fail = "cannot load image " + path + ": ";
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(fail + ec.message());  // e.g. permission
-  if (!fs::exists(st)) throw Error(fail + "no such file");
-  if (fs::is_directory(st)) throw Error(fail + "it is a directory, not an image file");
-  if (!fs::is_regular_file(st)) throw Error(fail + "not a regular file");
-  const std::uintmax_t size = fs::file_size(path, ec);
-  if (ec) throw Error(fail + ec.message());
-  if (size == 0) throw Error(fail + "the file is empty");
-  if (size > kMaxImageFileBytes) throw Error(fail + "the file is larger than 1 GiB");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fail + std::strerror(errno));
-  std::vector<unsigned char> bytes(static_cast<size_t>(size));
-  in.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
-  if (size_t(in.gcount()) != bytes.size()) throw Error(fail + "read error (the file changed while reading?)");
-  return bytes;
-}
-
 std::string stb_reason() {
   const char* r = stbi_failure_reason();
   return std::string("corrupt, truncated or unsupported image data (stb_image: ") + (r ? r : "unknown error") + ")";
@@ -66,24 +42,6 @@ std::string stb_reason() {
 struct StbFree {
   void operator()(void* p) const { stbi_image_free(p); }
 };
-
-void write_atomically(const std::string& path, const std::vector<unsigned char>& bytes) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error("cannot write " + path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() && std::fflush(f) == 0;
-  const int write_errno = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!wrote || !closed) {
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": " + std::strerror(wrote ? errno : write_errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": cannot replace it with " + tmp + ": " + std::strerror(e));
-  }
-}
 
 void append_bytes(void* context, void* data, int size) {
   auto* out = static_cast<std::vector<unsigned char>*>(context);
@@ -162,8 +120,8 @@ float Image::at(int row, int col, int c) const {
 
 Image load_image(const std::string& path) {
 #if SIREN_HAVE_STB
-  const std::vector<unsigned char> bytes = read_image_file(path);
-  const std::string fail = "cannot load image " + path + ": ";
+  const std::string what = "cannot load image " + path, fail = what + ": ";
+  const std::vector<unsigned char> bytes = read_file_bytes(path, what, kMaxImageFileBytes, "an image file");
   const int len = int(bytes.size());
   int w = 0, h = 0, comp = 0;
   // Ask for the size first, so that a hostile header cannot make stb allocate gigabytes.
@@ -261,7 +219,7 @@ void save_png(const std::string& path, int width, int height, int channels, cons
   if (!stbi_write_png_to_func(append_bytes, &png, width, height, channels, rgb8.data(), width * channels) ||
       png.empty())
     throw Error(fail + "PNG encoding failed");
-  write_atomically(path, png);
+  write_file_atomically(path, {std::string_view(reinterpret_cast<const char*>(png.data()), png.size())});
 #else
   throw Error(fail + "SIREN Studio was built without stb image support");
 #endif

@@ -1,15 +1,12 @@
 #include "core/io/npy.h"
 
-#include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <limits>
+#include <string_view>
 #include <utility>
 
 #include "core/util/error.h"
+#include "core/util/file_io.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "SIREN Studio reads and writes little-endian float32 by memcpy: it needs a little-endian host"
@@ -23,49 +20,6 @@ constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;
 // numpy itself refuses headers beyond 10 kB unless told otherwise; a megabyte is beyond any sane file.
 constexpr size_t kMaxHeaderLen = size_t(1) << 20;
-
-// Bytes go to path.tmp first and are renamed over path only when all of them were written.
-void write_atomically(const std::string& path, const std::vector<std::pair<const void*, size_t>>& parts) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error("cannot write " + path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  bool wrote = true;
-  for (const auto& [data, size] : parts)
-    if (size > 0 && std::fwrite(data, 1, size, f) != size) wrote = false;
-  if (wrote && std::fflush(f) != 0) wrote = false;
-  const int write_errno = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!wrote || !closed) {
-    const int e = wrote ? errno : write_errno;
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": " + std::strerror(e));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": cannot replace it with " + tmp + ": " + std::strerror(e));
-  }
-}
-
-std::vector<char> read_file(const std::string& path, const std::string& fail) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(fail + ec.message());  // e.g. permission
-  if (!fs::exists(st)) throw Error(fail + "no such file");
-  if (fs::is_directory(st)) throw Error(fail + "it is a directory");
-  if (!fs::is_regular_file(st)) throw Error(fail + "not a regular file");
-  const std::uintmax_t size = fs::file_size(path, ec);
-  if (ec) throw Error(fail + ec.message());
-  if (size > std::uintmax_t(std::numeric_limits<std::streamsize>::max()) || size > SIZE_MAX / 2)
-    throw Error(fail + "the file is too large");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fail + std::strerror(errno));
-  std::vector<char> bytes(static_cast<size_t>(size));
-  in.read(bytes.data(), std::streamsize(bytes.size()));
-  if (size_t(in.gcount()) != bytes.size()) throw Error(fail + "read error (the file changed while reading?)");
-  return bytes;
-}
 
 // Parser for the one Python literal NPY headers hold: {'descr': '<f4', 'fortran_order': False,
 // 'shape': (2, 3), }. It accepts what numpy writes (any quote style, Python 2 'L' suffixes, trailing
@@ -214,16 +168,15 @@ void write_npy(const std::string& path, const std::vector<size_t>& shape, const 
   preamble += char(header.size() & 0xff);
   preamble += char((header.size() >> 8) & 0xff);
   preamble += header;
-  write_atomically(path, {{preamble.data(), preamble.size()}, {data, count * sizeof(float)}});
+  write_file_atomically(path, {preamble, {reinterpret_cast<const char*>(data), count * sizeof(float)}});
 }
 
 NpyArray read_npy(const std::string& path) {
-  const std::string fail = "cannot read " + path + ": ";
-  const std::vector<char> bytes = read_file(path, fail);
-  if (bytes.empty()) throw Error(fail + "the file is empty");
+  const std::string what = "cannot read " + path, fail = what + ": ";
+  const std::vector<unsigned char> bytes = read_file_bytes(path, what);
   if (bytes.size() < kMagicLen + 2 || std::memcmp(bytes.data(), kMagic, kMagicLen) != 0)
     throw Error(fail + "not an NPY file (it does not start with \\x93NUMPY)");
-  const auto byte = [&](size_t i) { return uint32_t(uint8_t(bytes[i])); };
+  const auto byte = [&](size_t i) { return uint32_t(bytes[i]); };
   const uint32_t major = byte(kMagicLen), minor = byte(kMagicLen + 1);
   size_t header_len = 0, header_start = 0;
   if (major == 1 && minor == 0) {
@@ -240,7 +193,7 @@ NpyArray read_npy(const std::string& path) {
   if (header_len > kMaxHeaderLen) throw Error(fail + "the header length is implausibly large");
   if (header_len > bytes.size() - header_start) throw Error(fail + "the file is truncated in its header");
 
-  const std::string text(bytes.data() + header_start, header_len);
+  const std::string text(reinterpret_cast<const char*>(bytes.data()) + header_start, header_len);
   std::string descr;
   bool fortran = false;
   NpyArray array;

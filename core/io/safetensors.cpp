@@ -1,16 +1,14 @@
 #include "core/io/safetensors.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <utility>
 
 #include "core/util/error.h"
+#include "core/util/file_io.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "SIREN Studio reads and writes little-endian float32 by memcpy: it needs a little-endian host"
@@ -26,28 +24,6 @@ using nlohmann::json;
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr size_t kMaxDims = 64;
 constexpr const char* kMetadataKey = "__metadata__";
-
-void write_atomically(const std::string& path, const std::vector<std::pair<const void*, size_t>>& parts) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error("cannot write " + path + ": cannot create " + tmp + ": " + std::strerror(errno));
-  bool wrote = true;
-  for (const auto& [data, size] : parts)
-    if (size > 0 && std::fwrite(data, 1, size, f) != size) wrote = false;
-  if (wrote && std::fflush(f) != 0) wrote = false;
-  const int write_errno = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (!wrote || !closed) {
-    const int e = wrote ? errno : write_errno;
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": " + std::strerror(e));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": cannot replace it with " + tmp + ": " + std::strerror(e));
-  }
-}
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; users need only the rest.
 std::string json_message(const json::exception& e) {
@@ -147,9 +123,7 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   const std::string fail = "cannot write " + path + ": ";
   json header = json::object();
   if (!file.metadata.empty()) header[kMetadataKey] = file.metadata;
-  std::vector<std::pair<const void*, size_t>> parts;
-  parts.emplace_back(nullptr, 0);  // length and header, filled in below
-  parts.emplace_back(nullptr, 0);
+  std::vector<std::string_view> parts(2);  // length and header, filled in below
   uint64_t offset = 0;
   for (const auto& [name, t] : file.tensors) {  // std::map: name order
     if (name == kMetadataKey) throw Error(fail + "a tensor may not be named " + kMetadataKey);
@@ -177,7 +151,7 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
     const uint64_t bytes = numel * sizeof(float);
     header[name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", json::array({offset, offset + bytes})}};
     offset += bytes;
-    parts.emplace_back(t.data.data(), size_t(bytes));
+    parts.emplace_back(reinterpret_cast<const char*>(t.data.data()), size_t(bytes));
   }
   std::string text;
   try {
@@ -187,28 +161,20 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   }
   // Padding to 8 bytes keeps the data aligned for readers that map the file.
   text.append((8 - text.size() % 8) % 8, ' ');
-  unsigned char len[8];
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(uint64_t(text.size()) >> (8 * i));
+  char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<char>(uint64_t(text.size()) >> (8 * i));
   parts[0] = {len, sizeof len};
-  parts[1] = {text.data(), text.size()};
-  write_atomically(path, parts);
+  parts[1] = text;
+  write_file_atomically(path, parts);
 }
 
 SafetensorsFile read_safetensors(const std::string& path) {
-  namespace fs = std::filesystem;
-  const std::string fail = "cannot read model " + path + ": ";
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) throw Error(fail + ec.message());  // e.g. permission
-  if (!fs::exists(st)) throw Error(fail + "no such file");
-  if (fs::is_directory(st)) throw Error(fail + "it is a directory");
-  if (!fs::is_regular_file(st)) throw Error(fail + "not a regular file");
-  const uint64_t size = fs::file_size(path, ec);
-  if (ec) throw Error(fail + ec.message());
-  if (size == 0) throw Error(fail + "the file is empty");
+  const std::string what = "cannot read model " + path, fail = what + ": ";
+  // Streamed: only the header is read whole; each tensor's data then goes straight into its vector.
+  InputFile file = open_input_file(path, what);
+  std::ifstream& in = file.stream;
+  const uint64_t size = file.size;
   if (size < 8) throw Error(fail + "only " + std::to_string(size) + " bytes long, too short for a .safetensors file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fail + std::strerror(errno));
 
   unsigned char len[8];
   in.read(reinterpret_cast<char*>(len), 8);

@@ -1,17 +1,16 @@
 #include "core/io/image.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/util/error.h"
+#include "tests/io/temp_dir.h"
 
 #if SIREN_HAVE_STB
 #include <stb/stb_image_write.h>
@@ -24,16 +23,8 @@ namespace siren::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
-}
+using test::slurp;
+using test::spit;
 
 Image make_image(int w, int h, int c, float (*f)(int row, int col, int ch)) {
   Image im;
@@ -104,24 +95,7 @@ std::string png16(int w, int h, int channels, const std::vector<uint16_t>& sampl
 
 // ---- Loading and saving ----
 
-class ImageIO : public ::testing::Test {
- protected:
-  // A fresh directory per test, removed afterwards, so runs never see each other's files.
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("siren_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string temp_path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class ImageIO : public siren::test::TempDirTest {};
 
 TEST_F(ImageIO, PngRoundTripIsExact) {
   SKIP_WITHOUT_STB();

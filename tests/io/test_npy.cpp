@@ -1,33 +1,24 @@
 #include "core/io/npy.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/util/error.h"
+#include "tests/io/temp_dir.h"
 
 namespace siren::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
-}
+using test::slurp;
+using test::spit;
 
 // An NPY 1.0 file with the given header dictionary (padded as numpy pads it) followed by `data`.
 std::string npy_bytes(const std::string& dict, const std::string& data) {
@@ -44,24 +35,7 @@ std::string floats(std::initializer_list<float> v) {
   return std::string(reinterpret_cast<const char*>(std::data(v)), v.size() * sizeof(float));
 }
 
-class Npy : public ::testing::Test {
- protected:
-  // A fresh directory per test, removed afterwards, so runs never see each other's files.
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("siren_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string temp_path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class Npy : public siren::test::TempDirTest {};
 
 TEST_F(Npy, RoundTripIsExactAndHeaderFollowsTheSpec) {
   const std::string path = temp_path("a.npy");

@@ -6,27 +6,19 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/util/error.h"
+#include "tests/io/temp_dir.h"
 
 namespace siren::io {
 namespace {
 
 namespace fs = std::filesystem;
-
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void spit(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
-}
+using test::slurp;
+using test::spit;
 
 std::string le64(uint64_t n) {
   std::string s(8, '\0');
@@ -61,24 +53,7 @@ SafetensorsFile sample() {
   return f;
 }
 
-class Safetensors : public ::testing::Test {
- protected:
-  // A fresh directory per test, removed afterwards, so runs never see each other's files.
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) /
-           ("siren_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string temp_path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class Safetensors : public siren::test::TempDirTest {};
 
 TEST_F(Safetensors, RoundTripIsBitExact) {
   const std::string path = temp_path("model.safetensors");
