@@ -31,6 +31,17 @@ std::vector<float> points(size_t n, int dim, uint64_t seed) {
   return x;
 }
 
+std::shared_ptr<TrainingData> make_data(int in_dim, int out_dim, LossKind kind, size_t n) {
+  auto data = std::make_shared<TrainingData>();
+  data->in_dim = in_dim;
+  data->out_dim = out_dim;
+  data->loss = kind;
+  data->count = n;
+  data->coords = points(n, in_dim, 5);
+  data->targets = points(n, target_width(kind, in_dim, out_dim), 6);
+  return data;
+}
+
 double rel_err(const std::vector<float>& a, const std::vector<double>& b) {
   double num = 0, den = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -80,13 +91,7 @@ TEST_P(CpuVsDouble, TrainerGradientsAgreeForEveryLoss) {
   const size_t n = 2500;
   cpu::CpuBackend backend;
   for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
-    auto data = std::make_shared<TrainingData>();
-    data->in_dim = cfg.in_dim;
-    data->out_dim = cfg.out_dim;
-    data->loss = kind;
-    data->count = n;
-    data->coords = points(n, cfg.in_dim, 5);
-    data->targets = points(n, target_width(kind, cfg.in_dim, cfg.out_dim), 6);
+    auto data = make_data(cfg.in_dim, cfg.out_dim, kind, n);
     auto trainer = backend.make_trainer(cfg, p, AdamConfig{}, data, 0, 0);
     std::vector<float> g;
     const double loss = trainer->loss_and_gradient(g);
@@ -111,13 +116,9 @@ INSTANTIATE_TEST_SUITE_P(Dims, CpuVsDouble, ::testing::Values(1, 2, 3));
 
 TEST(CpuTrainer, RandomBatchesAndFullBatchesBothDescend) {
   const NetworkConfig cfg = config(2);
-  auto data = std::make_shared<TrainingData>();
-  data->in_dim = 2;
-  data->out_dim = 3;
-  data->count = 1024;
-  data->coords = points(1024, 2, 7);
+  auto data = make_data(2, 3, LossKind::Value, 1024);
   for (size_t i = 0; i < 1024; ++i)
-    for (int c = 0; c < 3; ++c) data->targets.push_back(std::sin(3 * data->coords[2 * i] + c) * 0.5f);
+    for (int c = 0; c < 3; ++c) data->targets[i * 3 + size_t(c)] = std::sin(3 * data->coords[2 * i] + c) * 0.5f;
   cpu::CpuBackend backend;
   for (size_t batch : {size_t(0), size_t(256)}) {
     AdamConfig adam;
@@ -133,12 +134,7 @@ TEST(CpuTrainer, RandomBatchesAndFullBatchesBothDescend) {
 
 TEST(CpuTrainer, RejectsMismatchedData) {
   const NetworkConfig cfg = config(2);
-  auto data = std::make_shared<TrainingData>();
-  data->in_dim = 3;
-  data->out_dim = 3;
-  data->count = 1;
-  data->coords = {0, 0, 0};
-  data->targets = {0, 0, 0};
+  auto data = make_data(3, 3, LossKind::Value, 1);  // a 3-D data set for a 2-D network
   cpu::CpuBackend backend;
   EXPECT_THROW(backend.make_trainer(cfg, init_parameters(cfg, 0), AdamConfig{}, data, 0, 0), Error);
 }
