@@ -4,8 +4,9 @@ find_package(Threads REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 
 # --- BLAS for the CPU backend's GEMMs --------------------------------------------------------------
-# OpenBLAS (Debian's DYNAMIC_ARCH build): fastest of OpenBLAS/BLIS/oneDNN for our shapes on the
-# machines measured (bench/RESULTS.md). Its run-time kernel choice is checked and corrected in
+# OpenBLAS (Debian's DYNAMIC_ARCH build): within ~10% of the best of OpenBLAS, BLIS and oneDNN on our
+# GEMM shapes (bench/bench_blas, bench/RESULTS.md), the BLAS PyTorch uses too, and the one Debian
+# installs by default. Its run-time kernel choice is checked and corrected in
 # core/backend/cpu/blas.cpp.
 find_path(SIREN_CBLAS_INCLUDE_DIR cblas.h
           PATHS /usr/include/x86_64-linux-gnu/openblas-pthread /usr/include/openblas
