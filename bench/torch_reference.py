@@ -86,8 +86,17 @@ class Siren(nn.Module):
 
 # ----------------------------------------------------------------------------- input derivatives
 
+# --channel-sum: derivatives of the SUM of the output channels, broadcast to every channel. That is
+# what the reference's gradient(y, x) (grad_outputs = ones) computes for a multi-channel y: one
+# backward pass instead of one per channel. Cheaper, but not the per-channel quantity our jets give.
+CHANNEL_SUM = False
+
+
 def channel_gradients(y, x):
     """Per-channel input gradients: (P, C) outputs of (P, D) inputs -> (P, C, D), differentiable."""
+    if CHANNEL_SUM:
+        (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+        return g.unsqueeze(1).expand(-1, y.shape[1], -1)
     grads = []
     for c in range(y.shape[1]):
         (g,) = torch.autograd.grad(y[:, c].sum(), x, create_graph=True)
@@ -106,6 +115,9 @@ def divergence(g, x):
 
 def channel_laplacians(y, x):
     """Per-channel Laplacian (P, C) = divergence(gradient(y_c, x), x) for every channel c."""
+    if CHANNEL_SUM:
+        (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+        return divergence(g, x).unsqueeze(1).expand(-1, y.shape[1])
     laps = []
     for c in range(y.shape[1]):
         (g,) = torch.autograd.grad(y[:, c].sum(), x, create_graph=True)
@@ -411,8 +423,13 @@ def main(argv=None):
                    help="split each step's points into this many back-propagated slices (same gradient, "
                         "less memory); 'auto' (default) picks the fewest that fit in half the free memory")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--channel-sum", action="store_true",
+                   help="derivatives of the sum of the output channels (the reference's gradient()), "
+                        "not per channel")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     args = p.parse_args(argv)
+    global CHANNEL_SUM
+    CHANNEL_SUM = args.channel_sum
 
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -436,6 +453,7 @@ def main(argv=None):
         "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                         else platform.processor() or platform.machine()),
         "threads": torch.get_num_threads(),
+        "channel_sum": CHANNEL_SUM,
         "blas": blas_name,
         "blas_info": binfo,
         "python": sys.executable,

@@ -19,8 +19,8 @@ class CpuBackend final : public Backend {
 };
 
 // Samples per chunk: about 1024 GEMM rows. Single-threaded sgemm is near its peak there already and
-// a layer's jets (1 MiB at width 256) stay in L2 between the GEMM and the elementwise pass; 512 to
-// 8192 rows measured 2-15% slower on the reference network (bench/RESULTS.md).
+// a layer's jets (1 MiB at width 256) stay in L2 between the GEMM and the elementwise pass. On the
+// reference network 768-4096 rows timed alike (within noise), 512 and 8192 a few percent slower.
 size_t chunk_samples(JetMode mode, int in_dim);
 int cpu_threads();
 
