@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   auto* fit = app.add_subcommand("fit", "train a network on a task");
   fit->require_subcommand(1);
   siren::cli::register_fit_image(fit);
+  siren::cli::register_fit_poisson(fit);
+  siren::cli::register_fit_blend(fit);
   siren::cli::register_render(app);
   try {
     app.parse(argc, argv);

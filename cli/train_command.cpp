@@ -95,6 +95,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt) {
     r["learning_rate"] = opt.lr;
     r["restores"] = fit.restores;
     if (metrics.psnr_db) r["psnr_db"] = *metrics.psnr_db;
+    for (const auto& [key, value] : metrics.extra) r[key] = value;
     r["network"] = {{"activation", to_string(cfg.activation)}, {"in_features", cfg.in_dim},
                     {"out_features", cfg.out_dim},        {"hidden_features", cfg.hidden_features},
                     {"hidden_layers", cfg.hidden_layers}, {"omega0", cfg.omega0},
@@ -104,6 +105,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt) {
   std::printf("%s: %llu steps in %.1f s (%.2f ms/step), loss %.4e", task.name().c_str(),
               static_cast<unsigned long long>(fit.steps), fit.seconds, ms_per_step, metrics.loss);
   if (metrics.psnr_db) std::printf(", PSNR %.2f dB", *metrics.psnr_db);
+  for (const auto& [key, value] : metrics.extra) std::printf(", %s %.2f", key.c_str(), value);
   std::printf("\n");
   return m;
 }

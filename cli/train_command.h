@@ -41,6 +41,8 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt);
 std::unique_ptr<Backend> make_backend(const std::string& name);
 
 void register_fit_image(CLI::App* fit);
+void register_fit_poisson(CLI::App* fit);
+void register_fit_blend(CLI::App* fit);
 void register_render(CLI::App& app);
 
 }  // namespace siren::cli

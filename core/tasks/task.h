@@ -12,6 +12,7 @@ namespace siren {
 struct Metrics {
   double loss = 0;                // the task's loss on all of its data
   std::optional<double> psnr_db;  // where the task has a reference signal
+  std::map<std::string, double> extra;  // task-specific figures for reports, e.g. "gradient_psnr_db"
 };
 
 // One experiment of the paper: owns its data and says what the network learns and how well it did.
@@ -36,5 +37,14 @@ std::vector<float> pixel_grid(int height, int width);
 
 // PSNR of predictions in [-1, 1] against truth in [0, 1], on clip(pred / 2 + 0.5, 0, 1), range 1.
 double psnr_db(const float* pred, const float* truth01, size_t n);
+
+// PSNR of a signed field against its truth, with the truth's max - min as the data range.
+double field_psnr_db(const float* pred, const float* truth, size_t n);
+
+// What derivative supervision cannot see, removed by least squares against the truth, per channel:
+// a constant (linear = false) or a constant plus a linear ramp in the coordinates (linear = true).
+// values and truth are n x channels; coords n x 2. Returns the adjusted values.
+std::vector<float> remove_unobservable(const std::vector<float>& values, const std::vector<float>& truth,
+                                       const std::vector<float>& coords, int channels, bool linear);
 
 }  // namespace siren

@@ -72,6 +72,28 @@ TEST(Cli, TinyFitWritesImageModelAndReportThenRenders) {
   EXPECT_EQ(siren::io::read_npy(tmp("v.npy")).shape, (std::vector<size_t>{20, 20, 1}));
 }
 
+TEST(Cli, PoissonAndBlendRunAndReportTheirFigures) {
+  const std::string report = tmp("poisson.json"), out = tmp("poisson.png");
+  const Result p = run("fit poisson " + kCamera + " --supervise laplacian" + kTiny + " --report " + report + " --out " + out);
+  ASSERT_EQ(p.status, 0) << p.output;
+  std::ifstream rf(report);
+  const nlohmann::json j = nlohmann::json::parse(rf);
+  EXPECT_EQ(j["task"], "poisson");
+  for (const char* key : {"psnr_db", "gradient_psnr_db", "laplacian_psnr_db"}) EXPECT_TRUE(j.contains(key)) << key;
+  const Result b = run("fit blend " + kCamera + " " + kCamera + " --alpha 0.3 --scale 0.5 --offset 2,3" + kTiny +
+                       " --out " + tmp("blend.png"));
+  EXPECT_EQ(b.status, 0) << b.output;
+  EXPECT_NE(b.output.find("blend:"), std::string::npos) << b.output;
+}
+
+TEST(Cli, BlendRejectsBadAlphaPlacementAndMask) {
+  expect_clean_failure(run("fit blend " + kCamera + " " + kCamera + kTiny + " --alpha 1.5"), "--alpha");
+  expect_clean_failure(run("fit blend " + kCamera + " " + kCamera + kTiny + " --scale 0.5 --offset 12,0"),
+                       "does not fit");
+  expect_clean_failure(run("fit blend " + kCamera + " " + kCamera + kTiny + " --mask-rect 0,0,40,4"), "--mask-rect");
+  expect_clean_failure(run("fit poisson " + kCamera + kTiny), "--supervise");
+}
+
 TEST(Cli, SizeZeroIsRejected) { expect_clean_failure(run("fit image " + kCamera + " --size 0"), "--size"); }
 #endif
 
@@ -100,7 +122,7 @@ TEST(Cli, BadOptionsAreRejected) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"", "fit", "fit image", "render"}) {
+  for (const char* sub : {"", "fit", "fit image", "fit poisson", "fit blend", "render"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ": " << r.output;
