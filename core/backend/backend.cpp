@@ -14,6 +14,8 @@ void TrainingData::validate() const {
     throw Error("training data: target count mismatch");
   for (float v : targets)
     if (!std::isfinite(v)) throw Error("training data: targets contain NaN or Inf");
+  if (loss == LossKind::Sdf && (in_dim != 3 || out_dim != 1))
+    throw Error("training data: an SDF maps 3-D points to one value");
 }
 
 std::optional<BackendKind> parse_backend_kind(std::string_view name) {

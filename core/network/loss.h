@@ -6,17 +6,19 @@
 namespace siren {
 
 // What a task supervises. Each sample's target holds out_dim values (Value), out_dim x in_dim
-// partials in coordinate units (Gradient, channel-major: [c][k]), or out_dim Laplacians.
-enum class LossKind { Value, Gradient, Laplacian };
+// partials in coordinate units (Gradient, channel-major: [c][k]), out_dim Laplacians, or for Sdf
+// (3 -> 1 networks, sdf_loss.h) a surface point's normal and an on-surface flag; each Sdf step adds
+// as many uniform off-surface points in [-1,1]^3 as it draws surface points.
+enum class LossKind { Value, Gradient, Laplacian, Sdf };
 
 constexpr JetMode loss_jet_mode(LossKind k) {
-  return k == LossKind::Value ? JetMode::Value : k == LossKind::Gradient ? JetMode::Gradient : JetMode::Laplacian;
+  return k == LossKind::Value ? JetMode::Value : k == LossKind::Laplacian ? JetMode::Laplacian : JetMode::Gradient;
 }
 constexpr int target_width(LossKind k, int in_dim, int out_dim) {
-  return k == LossKind::Gradient ? out_dim * in_dim : out_dim;
+  return k == LossKind::Gradient ? out_dim * in_dim : k == LossKind::Sdf ? 4 : out_dim;
 }
 inline const char* to_string(LossKind k) {
-  return k == LossKind::Value ? "value" : k == LossKind::Gradient ? "gradient" : "laplacian";
+  return k == LossKind::Value ? "value" : k == LossKind::Gradient ? "gradient" : k == LossKind::Laplacian ? "laplacian" : "sdf";
 }
 
 // Sum of squared errors of n samples' output jets (rows of out_dim, jet_rows(loss_jet_mode) rows per

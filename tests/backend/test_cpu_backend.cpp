@@ -8,6 +8,7 @@
 #include "core/backend/cpu/cpu_backend.h"
 #include "core/backend/cpu/mlp.h"
 #include "core/network/parameters.h"
+#include "core/network/sdf_loss.h"
 #include "core/util/error.h"
 
 namespace siren {
@@ -130,6 +131,73 @@ TEST(CpuTrainer, RandomBatchesAndFullBatchesBothDescend) {
     const double after = t->loss_and_gradient(g);
     EXPECT_LT(after, before * 0.2) << "batch " << batch;
   }
+}
+
+// Points on a sphere of radius 0.5 with outward normals; every third flagged off-surface so that
+// loss_and_gradient (which draws no random points) exercises every term.
+std::shared_ptr<TrainingData> sphere_data(size_t n) {
+  auto data = make_data(3, 1, LossKind::Sdf, n);
+  for (size_t i = 0; i < n; ++i) {
+    float* p = &data->coords[i * 3];
+    const float len = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]) + 1e-6f;
+    for (int k = 0; k < 3; ++k) {
+      p[k] *= 0.5f / len;
+      data->targets[i * 4 + size_t(k)] = p[k] / 0.5f;
+    }
+    data->targets[i * 4 + 3] = i % 3 == 2 ? 0.0f : 1.0f;
+  }
+  return data;
+}
+
+TEST(CpuTrainer, SdfGradientsAgreeWithDouble) {
+  NetworkConfig cfg = config(3);
+  cfg.out_dim = 1;
+  const std::vector<float> p = init_parameters(cfg, 4);
+  const size_t n = 1500;
+  auto data = sphere_data(n);
+  cpu::CpuBackend backend;
+  auto trainer = backend.make_trainer(cfg, p, AdamConfig{}, data, 0, 0);
+  std::vector<float> g;
+  const double loss = trainer->loss_and_gradient(g);
+  cpu::Mlp<double> ref(cfg);
+  cpu::MlpWorkspace<double> ws;
+  ws.reserve(cfg, JetMode::Gradient, n, true);
+  std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
+  ref.forward(pd.data(), data->coords.data(), n, JetMode::Gradient, ws);
+  const double ref_loss = sdf_loss<double>(ws.out.data(), data->targets.data(), n, n, 0, ws.out_adjoint.data());
+  ref.backward(pd.data(), n, JetMode::Gradient, ws, gd.data());
+  EXPECT_NEAR(loss, ref_loss, 1e-5 * ref_loss);
+  EXPECT_LT(rel_err(g, gd), 1e-4);
+}
+
+TEST(CpuTrainer, SdfOfASphereFitsTheSurfaceAndItsNormals) {
+  NetworkConfig cfg = config(3);
+  cfg.out_dim = 1;
+  cfg.hidden_features = 64;
+  auto data = sphere_data(2000);
+  for (size_t i = 0; i < 2000; ++i) data->targets[i * 4 + 3] = 1.0f;
+  cpu::CpuBackend backend;
+  AdamConfig adam;
+  adam.clip_grad_norm = 1.0f;
+  auto t = backend.make_trainer(cfg, init_parameters(cfg, 5), adam, data, 500, 6);
+  const double first = t->step().loss;
+  for (int i = 0; i < 400; ++i) t->step();
+  const FieldJets j = backend.evaluate(cfg, t->parameters(), data->coords.data(), 2000, JetMode::Gradient);
+  double abs_phi = 0, cosine = 0, norm = 0;
+  for (size_t i = 0; i < 2000; ++i) {
+    const float* g = &j.gradient[i * 3];
+    const float* nrm = &data->targets[i * 4];
+    const double gn = std::sqrt(double(g[0]) * g[0] + double(g[1]) * g[1] + double(g[2]) * g[2]);
+    abs_phi += std::fabs(j.value[i]);
+    cosine += (g[0] * nrm[0] + g[1] * nrm[1] + g[2] * nrm[2]) / gn;
+    norm += gn;
+  }
+  std::vector<float> g;
+  std::printf("SDF sphere: loss %.3g -> %.3g, mean |phi| %.4f, mean cos %.3f, mean |grad| %.3f\n", first,
+              t->loss_and_gradient(g), abs_phi / 2000, cosine / 2000, norm / 2000);
+  EXPECT_LT(abs_phi / 2000, 0.01);
+  EXPECT_GT(cosine / 2000, 0.9);
+  EXPECT_NEAR(norm / 2000, 1.0, 0.15);
 }
 
 TEST(CpuTrainer, RejectsMismatchedData) {

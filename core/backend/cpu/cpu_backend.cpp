@@ -9,6 +9,7 @@
 
 #include "core/backend/cpu/blas.h"
 #include "core/backend/cpu/mlp.h"
+#include "core/network/sdf_loss.h"
 #include "core/util/error.h"
 
 namespace siren::cpu {
@@ -61,24 +62,34 @@ class CpuTrainer final : public Trainer {
     const int tw = target_width(data.loss, d, data.out_dim);
     const float* coords = data.coords.data();
     const float* targets = data.targets.data();
-    if (batch_ < data.count) {
+    size_t n = std::min(batch_, data.count), n_off = 0;
+    if (batch_ < data.count || data.loss == LossKind::Sdf) {
       // Gather a random batch so that every chunk reads contiguous memory.
       std::uniform_int_distribution<size_t> pick(0, data.count - 1);
       for (size_t i = 0; i < batch_; ++i) {
-        const size_t j = pick(rng_);
+        const size_t j = batch_ < data.count ? pick(rng_) : i;
         std::memcpy(&batch_coords_[i * size_t(d)], &coords[j * size_t(d)], sizeof(float) * size_t(d));
         std::memcpy(&batch_targets_[i * size_t(tw)], &targets[j * size_t(tw)], sizeof(float) * size_t(tw));
+      }
+      if (data.loss == LossKind::Sdf) {
+        // As many fresh off-surface points, uniform in the unit cube, target flag 0 (sdf_loss.h).
+        std::uniform_real_distribution<float> cube(-1.0f, 1.0f);
+        n_off = batch_;
+        for (size_t i = batch_; i < batch_ + n_off; ++i) {
+          for (int k = 0; k < d; ++k) batch_coords_[i * size_t(d) + size_t(k)] = cube(rng_);
+          std::fill_n(&batch_targets_[i * size_t(tw)], tw, 0.0f);
+        }
       }
       coords = batch_coords_.data();
       targets = batch_targets_.data();
     }
-    const double loss = accumulate_gradients(coords, targets, std::min(batch_, data.count));
+    const double loss = accumulate_gradients(coords, targets, n + n_off, n_off);
     adam_.step(params_.data(), grads_[0].data());
     return {adam_.steps(), loss};
   }
 
   double loss_and_gradient(std::vector<float>& grads) override {
-    const double loss = accumulate_gradients(data_->coords.data(), data_->targets.data(), data_->count);
+    const double loss = accumulate_gradients(data_->coords.data(), data_->targets.data(), data_->count, 0);
     grads = grads_[0];
     return loss;
   }
@@ -93,17 +104,18 @@ class CpuTrainer final : public Trainer {
   float learning_rate() const override { return adam_.config().lr; }
   void set_batch_size(size_t batch) override {
     batch_ = batch == 0 ? data_->count : std::min(batch, data_->count);
-    if (batch_ < data_->count) {
-      batch_coords_.resize(batch_ * size_t(data_->in_dim));
-      batch_targets_.resize(batch_ * size_t(target_width(data_->loss, data_->in_dim, data_->out_dim)));
-    }
+    // An SDF step doubles its batch with off-surface points.
+    const size_t room = data_->loss == LossKind::Sdf ? 2 * batch_ : batch_ < data_->count ? batch_ : 0;
+    batch_coords_.resize(room * size_t(data_->in_dim));
+    batch_targets_.resize(room * size_t(target_width(data_->loss, data_->in_dim, data_->out_dim)));
   }
   const NetworkConfig& config() const override { return mlp_.config(); }
 
  private:
   // Loss of n samples and its gradient, summed over threads into grads_[0]. Each thread takes
   // whole chunks (forward, loss, backward while the chunk is in cache) into its own gradient buffer.
-  double accumulate_gradients(const float* coords, const float* targets, size_t n) {
+  // For SDFs the last n_off of the n samples are the off-surface points.
+  double accumulate_gradients(const float* coords, const float* targets, size_t n, size_t n_off) {
     const int d = data_->in_dim, c = data_->out_dim;
     const int tw = target_width(data_->loss, d, c);
     const LossKind kind = data_->loss;
@@ -123,8 +135,12 @@ class CpuTrainer final : public Trainer {
       for (long ci = 0; ci < chunks; ++ci) {
         const size_t begin = size_t(ci) * chunk, m = std::min(chunk, n - begin);
         mlp_.forward(params_.data(), coords + begin * size_t(d), m, mode_, ws);
-        loss += squared_error<float>(kind, d, c, ws.out.data(), targets + begin * size_t(tw), m, scale,
-                                     ws.out_adjoint.data());
+        if (kind == LossKind::Sdf)
+          loss += sdf_loss<float>(ws.out.data(), targets + begin * size_t(tw), m, n - n_off, n_off,
+                                  ws.out_adjoint.data());
+        else
+          loss += squared_error<float>(kind, d, c, ws.out.data(), targets + begin * size_t(tw), m, scale,
+                                       ws.out_adjoint.data()) * double(scale);
         mlp_.backward(params_.data(), m, mode_, ws, g);
       }
 #pragma omp for schedule(static)
@@ -134,7 +150,7 @@ class CpuTrainer final : public Trainer {
         grads_[0][i] = s;
       }
     }
-    return loss / (double(n) * c);
+    return loss;
   }
 
   Mlp<float> mlp_;
