@@ -123,15 +123,19 @@ class CpuTrainer final : public Trainer {
     const long chunks = long((n + chunk - 1) / chunk);
     const float scale = 1.0f / float(double(n) * c);
     const size_t np = params_.size();
-    double loss = 0;
-#pragma omp parallel num_threads(int(grads_.size())) reduction(+ : loss)
+    // Chunks go to threads in fixed contiguous blocks and the partial losses and gradients are summed
+    // in thread order, so that a seed gives the same run bit for bit (dynamic scheduling changed the
+    // order of the float sums from run to run; the chunks are equal, so it balanced nothing).
+    std::vector<double> losses(grads_.size(), 0.0);
+#pragma omp parallel num_threads(int(grads_.size()))
     {
       // Only the buffers of threads in this team hold this call's gradients.
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
       MlpWorkspace<float>& ws = workspaces_[size_t(t)];
       float* g = grads_[size_t(t)].data();
       std::fill(g, g + np, 0.0f);
-#pragma omp for schedule(dynamic, 1)
+      double loss = 0;
+#pragma omp for schedule(static)
       for (long ci = 0; ci < chunks; ++ci) {
         const size_t begin = size_t(ci) * chunk, m = std::min(chunk, n - begin);
         mlp_.forward(params_.data(), coords + begin * size_t(d), m, mode_, ws);
@@ -143,6 +147,7 @@ class CpuTrainer final : public Trainer {
                                        ws.out_adjoint.data()) * double(scale);
         mlp_.backward(params_.data(), m, mode_, ws, g);
       }
+      losses[size_t(t)] = loss;
 #pragma omp for schedule(static)
       for (size_t i = 0; i < np; ++i) {
         float s = grads_[0][i];
@@ -150,6 +155,8 @@ class CpuTrainer final : public Trainer {
         grads_[0][i] = s;
       }
     }
+    double loss = 0;
+    for (double l : losses) loss += l;
     return loss;
   }
 
