@@ -17,7 +17,10 @@ int main(int argc, char** argv) {
   siren::cli::register_fit_image(fit);
   siren::cli::register_fit_poisson(fit);
   siren::cli::register_fit_blend(fit);
+  siren::cli::register_fit_sdf(fit);
   siren::cli::register_render(app);
+  siren::cli::register_mesh(app);
+  siren::cli::register_make_shape(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

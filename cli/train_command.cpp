@@ -46,9 +46,10 @@ std::unique_ptr<Backend> make_backend(const std::string& name) {
   return backend;
 }
 
-TrainedModel train_task(const Task& task, const TrainOptions& opt) {
+TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_ptr<Backend> backend,
+                        const FinishHook& finish) {
   TrainedModel m;
-  m.backend = make_backend(opt.backend);
+  m.backend = backend ? std::move(backend) : make_backend(opt.backend);
   NetworkConfig& cfg = m.config;
   cfg.in_dim = task.in_dim();
   cfg.out_dim = task.out_dim();
@@ -62,6 +63,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt) {
 
   AdamConfig adam;
   adam.lr = opt.lr;
+  adam.clip_grad_norm = task.gradient_clip();
   auto trainer = m.backend->make_trainer(cfg, init_parameters(cfg, opt.seed), adam, task.training_data(),
                                          size_t(opt.batch), opt.seed);
   std::fprintf(stderr, "%s: %s on %zu samples, %s backend: %s\n", task.name().c_str(), cfg.describe().c_str(),
@@ -72,7 +74,8 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt) {
   });
   bar.finish();
   m.params = trainer->parameters();
-  const Metrics metrics = task.evaluate(*m.backend, cfg, m.params);
+  Metrics metrics = task.evaluate(*m.backend, cfg, m.params);
+  if (finish) finish(m, metrics);
 
   if (!opt.save.empty()) {
     io::Model model{cfg, m.params, task.model_info()};

@@ -35,14 +35,21 @@ struct TrainedModel {
 };
 
 // Trains `task` as the options say, with a progress bar, then saves --save and --report and prints
-// a one-line summary on stdout. Returns the model for the command's own outputs.
-TrainedModel train_task(const Task& task, const TrainOptions& opt);
+// a one-line summary on stdout. Returns the model for the command's own outputs. `backend`: one the
+// command made already (else --backend decides); `finish`: adds the command's own figures to the
+// metrics before they are reported.
+using FinishHook = std::function<void(const TrainedModel&, Metrics&)>;
+TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_ptr<Backend> backend = nullptr,
+                        const FinishHook& finish = nullptr);
 
 std::unique_ptr<Backend> make_backend(const std::string& name);
 
 void register_fit_image(CLI::App* fit);
 void register_fit_poisson(CLI::App* fit);
 void register_fit_blend(CLI::App* fit);
+void register_fit_sdf(CLI::App* fit);
+void register_mesh(CLI::App& app);
+void register_make_shape(CLI::App& app);
 void register_render(CLI::App& app);
 
 }  // namespace siren::cli

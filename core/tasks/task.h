@@ -25,6 +25,8 @@ class Task {
   virtual std::shared_ptr<const TrainingData> training_data() const = 0;
   // Full evaluation of a network on the task's data (slower than a training step).
   virtual Metrics evaluate(Backend& backend, const NetworkConfig& config, const std::vector<float>& params) const = 0;
+  // Global gradient-norm clipping the task's reference uses (0: none).
+  virtual float gradient_clip() const { return 0.0f; }
   // A cheap PSNR estimate from a training loss, for progress displays; nullopt where none exists.
   virtual std::optional<double> psnr_from_loss(double /*loss*/) const { return std::nullopt; }
   // Settings stored with a saved model (task name, data size, ...).

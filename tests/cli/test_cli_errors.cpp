@@ -3,14 +3,19 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/geometry/analytic_shapes.h"
+#include "core/io/mesh.h"
 #include "core/io/npy.h"
+#include "core/io/point_cloud.h"
 
 namespace {
+using namespace siren;
 
 struct Result {
   int status;
@@ -121,8 +126,85 @@ TEST(Cli, BadOptionsAreRejected) {
   expect_clean_failure(run("frobnicate"), "subcommand");
 }
 
+// A sphere of radius 2 around (1, 2, 3) as an .xyz point cloud.
+std::string sphere_xyz() {
+  const std::string path = tmp("sphere.xyz");
+  io::PointCloud cloud = geometry::sample_sdf_surface(
+      [](const geometry::Vec3& p) { return geometry::sphere_sdf(p, {{0, 0, 0}}, 0.5); }, geometry::GridBox{}, 800, 1,
+      32);
+  for (size_t i = 0; i < cloud.points.size(); ++i) cloud.points[i] = cloud.points[i] * 4 + float(i % 3 + 1);
+  io::save_point_cloud_xyz(path, cloud);
+  return path;
+}
+
+TEST(Cli, SdfFitExportsAMeshWhereTheInputWasAndSiren_meshRepeatsIt) {
+  const std::string mesh = tmp("sdf.ply"), model = tmp("sdf.safetensors"), report = tmp("sdf.json");
+  const Result r = run("fit sdf " + sphere_xyz() + " --hidden 32 --layers 2 --steps 30 --points 400 --backend cpu"
+                       " --resolution 24 --mesh " + mesh + " --save " + model + " --report " + report);
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream rf(report);
+  const nlohmann::json j = nlohmann::json::parse(rf);
+  EXPECT_EQ(j["task"], "sdf");
+  for (const char* key : {"mean_abs_phi", "normal_consistency", "chamfer", "mesh_triangles"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  const io::Mesh m = io::load_mesh(mesh);
+  ASSERT_GT(m.triangle_count(), 0u);
+  EXPECT_EQ(double(m.triangle_count()), j["mesh_triangles"].get<double>());
+  // In the input's units: the mesh's centre is near the sphere's (1, 2, 3), not the origin.
+  double c[3] = {0, 0, 0};
+  for (size_t i = 0; i < m.vertex_count(); ++i)
+    for (int k = 0; k < 3; ++k) c[k] += m.vertices[i * 3 + size_t(k)] / double(m.vertex_count());
+  EXPECT_NEAR(c[0], 1, 0.5);
+  EXPECT_NEAR(c[1], 2, 0.5);
+  EXPECT_NEAR(c[2], 3, 0.5);
+
+  const Result again = run("mesh " + model + " --resolution 24 --backend cpu --out " + tmp("again.obj"));
+  ASSERT_EQ(again.status, 0) << again.output;
+  const io::Mesh m2 = io::load_mesh(tmp("again.obj"));
+  EXPECT_EQ(m2.triangles, m.triangles);
+  ASSERT_EQ(m2.vertices.size(), m.vertices.size());
+  for (size_t i = 0; i < m.vertices.size(); ++i) ASSERT_NEAR(m2.vertices[i], m.vertices[i], 1e-5) << i;
+}
+
+TEST(Cli, SdfInputsAndModelsThatAreNotShapes) {
+  write_bytes(tmp("bare.xyz"), "0 0 0\n1 0 0\n0 1 0\n");
+  expect_clean_failure(run("fit sdf " + tmp("bare.xyz") + " --backend cpu --steps 2"), "bare.xyz");
+  write_bytes(tmp("cut.ply"), "ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float x\n");
+  expect_clean_failure(run("fit sdf " + tmp("cut.ply") + " --backend cpu --steps 2"), "cut.ply");
+  expect_clean_failure(run("fit sdf " + tmp("absent.off") + " --backend cpu --steps 2"), "absent.off");
+#if SIREN_HAVE_STB
+  const Result img = run("fit image " + kCamera + kTiny + " --save " + tmp("image.safetensors"));
+  ASSERT_EQ(img.status, 0) << img.output;
+  expect_clean_failure(run("mesh " + tmp("image.safetensors") + " --out " + tmp("image.ply")), "3 -> 1");
+#endif
+  expect_clean_failure(run("fit sdf " + sphere_xyz() + " --points 0"), "--points");
+}
+
+// The bundled shape is the project's own analytic shape, and `siren make-shape` remakes it.
+TEST(Cli, BundledShapeIsTheAnalyticCompositeAndMakeShapeRemakesIt) {
+  const io::PointCloud asset = io::load_point_cloud(std::string(SIREN_ASSETS_DIR) + "/shape.ply");
+  ASSERT_EQ(asset.size(), 20000u);
+  for (size_t i = 0; i < asset.size(); ++i) {
+    const float* p = &asset.points[i * 3];
+    const float* n = &asset.normals[i * 3];
+    const geometry::Vec3 q{{p[0], p[1], p[2]}};
+    ASSERT_LT(std::abs(geometry::composite_shape_sdf(q)), 1e-5) << "point " << i;
+    geometry::Vec3 g = geometry::sdf_gradient(geometry::composite_shape_sdf, q);
+    const double gn = std::sqrt(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]);
+    ASSERT_GT((g[0] * n[0] + g[1] * n[1] + g[2] * n[2]) / gn, 0.999) << "normal " << i;
+  }
+  const Result r = run("make-shape --out " + tmp("shape.ply"));
+  ASSERT_EQ(r.status, 0) << r.output;
+  const io::PointCloud again = io::load_point_cloud(tmp("shape.ply"));
+  ASSERT_EQ(again.points.size(), asset.points.size());
+  for (size_t i = 0; i < asset.points.size(); ++i) {
+    ASSERT_NEAR(again.points[i], asset.points[i], 1e-6) << i;
+    ASSERT_NEAR(again.normals[i], asset.normals[i], 1e-5) << i;
+  }
+}
+
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"", "fit", "fit image", "fit poisson", "fit blend", "render"}) {
+  for (const char* sub : {"", "fit", "fit image", "fit poisson", "fit blend", "fit sdf", "render", "mesh", "make-shape"}) {
     const Result r = run(std::string(sub) + " --help");
     EXPECT_EQ(r.status, 0) << sub;
     EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << ": " << r.output;
