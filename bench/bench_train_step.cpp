@@ -9,6 +9,11 @@
 
 #include "core/backend/cpu/blas.h"
 #include "core/backend/cpu/cpu_backend.h"
+#if defined(SIREN_HAVE_CUDA)
+#include <chrono>
+
+#include "core/backend/cuda/cuda_backend.h"
+#endif
 #include "core/network/parameters.h"
 #include "core/tasks/task.h"
 
@@ -70,6 +75,31 @@ void BM_Evaluate(benchmark::State& state, JetMode mode) {
   for (auto _ : state) benchmark::DoNotOptimize(backend.evaluate(cfg, params, grid.data(), grid.size() / 2, mode));
 }
 
+#if defined(SIREN_HAVE_CUDA)
+// The same step on the CUDA backend (registered where a GPU is usable). Steps are asynchronous, so
+// each iteration times 10 steps up to the GPU's completion (cuda::synchronize) and reports the time
+// per step. scripts/gpu-check uses siren_bench_cuda instead, which needs no Google Benchmark.
+void BM_TrainStepCuda(benchmark::State& state, LossKind kind, Precision precision) {
+  const NetworkConfig cfg = reference_network();
+  cuda::CudaOptions options;
+  options.precision = precision;
+  cuda::CudaBackend backend(options);
+  auto trainer = backend.make_trainer(cfg, init_parameters(cfg, 0), AdamConfig{}, synthetic_data(kind), 0, 0);
+  for (int i = 0; i < 5; ++i) trainer->step();
+  cuda::synchronize(*trainer);
+  constexpr int kSteps = 10;
+  double loss = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kSteps; ++i) trainer->step();
+    loss = cuda::synchronize(*trainer).loss;
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / kSteps);
+  }
+  state.counters["loss"] = loss;
+  state.counters["points"] = double(kSide) * kSide;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -88,6 +118,19 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((std::string("BM_Evaluate/") + name).c_str(), BM_Evaluate, mode)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+#if defined(SIREN_HAVE_CUDA)
+  const cuda::Availability gpu = cuda::probe();
+  benchmark::AddCustomContext("cuda", gpu.usable ? gpu.device : "unavailable: " + gpu.reason);
+  if (gpu.usable)
+    for (Precision precision : {Precision::Fp32, Precision::Tf32})
+      for (auto [name, kind] : {std::pair{"plain", LossKind::Value}, std::pair{"gradient", LossKind::Gradient},
+                                std::pair{"laplacian", LossKind::Laplacian}})
+        benchmark::RegisterBenchmark(
+            (std::string("BM_TrainStepCuda/") + name + "/" + to_string(precision)).c_str(),
+            [kind = kind, precision](benchmark::State& st) { BM_TrainStepCuda(st, kind, precision); })
+            ->Unit(benchmark::kMillisecond)
+            ->UseManualTime();
+#endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

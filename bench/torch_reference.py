@@ -418,6 +418,9 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=None, help="timed steps (default 5 on cpu, 50 on cuda)")
     p.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 2 cpu, 10 cuda)")
     p.add_argument("--compile", action="store_true", help="also time torch.compile of the step")
+    p.add_argument("--compile-only", action="store_true",
+                   help="time only torch.compile of the step (no eager run; scripts/gpu-check times the "
+                        "compiled variant per mode under a time limit)")
     p.add_argument("--threads", type=int, default=cores, help=f"torch threads (default {cores})")
     p.add_argument("--chunks", default="auto",
                    help="split each step's points into this many back-propagated slices (same gradient, "
@@ -463,6 +466,9 @@ def main(argv=None):
           + (f" [{binfo.get('library')}]" if binfo.get("library") else ""), file=sys.stderr)
 
     variants = [False]
+    if args.compile_only:
+        args.compile = True
+        variants = []
     if args.compile:
         if hasattr(torch, "compile"):
             variants.append(True)

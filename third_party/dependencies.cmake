@@ -48,8 +48,21 @@ if(NOT DEFINED CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
   set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
 endif()
 check_language(CUDA)
-if(CMAKE_CUDA_COMPILER)
-  set(SIREN_HAVE_CUDA ON)
+option(SIREN_ENABLE_CUDA "Build the CUDA backend where nvcc is found" ON)
+if(SIREN_ENABLE_CUDA AND CMAKE_CUDA_COMPILER)
+  # Turing to Hopper (CUDA 13 supports sm_75 and newer); each gets its machine code and PTX, so newer
+  # GPUs run the sm_90 PTX. Never `native`: it fails on machines without a GPU, such as CI.
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES "75;80;86;89;90" CACHE STRING "CUDA architectures of the CUDA backend")
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit)
+  find_file(SIREN_CUBLAS_HEADER cublas_api.h HINTS ${CUDAToolkit_INCLUDE_DIRS} NO_DEFAULT_PATH)
+  if(CUDAToolkit_FOUND AND TARGET CUDA::cudart_static AND SIREN_CUBLAS_HEADER)
+    set(SIREN_HAVE_CUDA ON)
+  else()
+    message(WARNING "nvcc found but not the CUDA runtime (static) or the cuBLAS headers: building without CUDA")
+  endif()
 endif()
 
 # --- tests and benchmarks ---------------------------------------------------------------------------

@@ -3,6 +3,9 @@
 #include <cmath>
 
 #include "core/backend/cpu/cpu_backend.h"
+#if defined(SIREN_HAVE_CUDA)
+#include "core/backend/cuda/cuda_backend.h"
+#endif
 #include "core/util/error.h"
 
 namespace siren {
@@ -25,10 +28,36 @@ std::optional<BackendKind> parse_backend_kind(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<Precision> parse_precision(std::string_view name) {
+  if (name == "fp32") return Precision::Fp32;
+  if (name == "tf32") return Precision::Tf32;
+  return std::nullopt;
+}
+
+const char* to_string(Precision p) { return p == Precision::Tf32 ? "tf32" : "fp32"; }
+
 std::unique_ptr<Backend> create_backend(BackendKind kind, std::string* notice) {
-  // The CUDA backend arrives with its own issue; until then auto means the CPU.
-  if (kind == BackendKind::Cuda) throw Error("the CUDA backend is not built into this program yet; use --backend cpu");
-  if (kind == BackendKind::Auto && notice) *notice = "using the CPU backend: this build has no CUDA backend";
+  return create_backend(kind, BackendOptions{}, notice);
+}
+
+std::unique_ptr<Backend> create_backend(BackendKind kind, const BackendOptions& options, std::string* notice) {
+  if (kind == BackendKind::Cpu) return std::make_unique<cpu::CpuBackend>();
+#if defined(SIREN_HAVE_CUDA)
+  // probe() never throws: a missing driver, no device, a GPU this program has no kernels for, or a
+  // missing cuBLAS all come back as a reason.
+  const cuda::Availability cuda_here = cuda::probe();
+  if (cuda_here.usable) {
+    cuda::CudaOptions o;
+    o.precision = options.precision;
+    return std::make_unique<cuda::CudaBackend>(o);
+  }
+  if (kind == BackendKind::Cuda) throw Error("the CUDA backend cannot be used: " + cuda_here.reason + "; use --backend cpu");
+  if (notice) *notice = "using the CPU backend: " + cuda_here.reason;
+#else
+  (void)options;
+  if (kind == BackendKind::Cuda) throw Error("this program was built without the CUDA backend; use --backend cpu");
+  if (notice) *notice = "using the CPU backend: this build has no CUDA backend";
+#endif
   return std::make_unique<cpu::CpuBackend>();
 }
 

@@ -61,6 +61,18 @@ struct FieldJets {
 enum class BackendKind { Auto, Cpu, Cuda };
 std::optional<BackendKind> parse_backend_kind(std::string_view name);
 
+// Arithmetic of the GPU's large matrix products: FP32 (the default) or TF32 tensor cores (faster,
+// about 1e-3 relative; the CUDA backend keeps the first and the last layer in FP32). The CPU
+// backend always computes in FP32 and ignores it.
+enum class Precision { Fp32, Tf32 };
+std::optional<Precision> parse_precision(std::string_view name);  // "fp32", "tf32"
+const char* to_string(Precision p);
+
+// Settings of a backend that are chosen once, with it.
+struct BackendOptions {
+  Precision precision = Precision::Fp32;
+};
+
 // Where networks are trained and evaluated (ggml-style: one interface, chosen at run time).
 class Backend {
  public:
@@ -76,6 +88,8 @@ class Backend {
 };
 
 // Auto picks CUDA where a device is usable, else the CPU; `notice` then says why (one line).
+// Cuda throws siren::Error naming the reason when CUDA cannot be used.
 std::unique_ptr<Backend> create_backend(BackendKind kind, std::string* notice = nullptr);
+std::unique_ptr<Backend> create_backend(BackendKind kind, const BackendOptions& options, std::string* notice = nullptr);
 
 }  // namespace siren

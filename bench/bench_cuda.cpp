@@ -1,0 +1,256 @@
+// siren_bench_cuda: ms per training step of the CUDA backend on the benchmark configurations of
+// bench/torch_reference.py, without Google Benchmark (scripts/gpu-check runs it on GPU machines):
+//   plain      2 -> 256x4 -> 3 on 65,536 points (a 256x256 grid), value loss
+//   gradient   same, supervised on the 2 x 3 input partials (jets: 3 rows per point)
+//   laplacian  same, supervised on the 3 Laplacians (jets: 4 rows per point)
+//   sdf        3 -> 256x4 -> 1, the reference's SDF loss (LossKind::Sdf) on 200,000 surface points of a
+//              sphere with their normals plus 200,000 fresh off-surface points per step, with gradient
+//              jets (4 rows per point) and gradient clipping at 1, as torch_reference.py's sdf mode.
+// Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
+// cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
+// compared, and evaluate() of a 256x256 grid.
+//
+// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf] [--precision fp32|tf32|both]
+//                         [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/backend/cuda/cuda_backend.h"
+#include "core/backend/cuda/device_mlp.h"
+#include "core/network/parameters.h"
+#include "core/tasks/task.h"
+#include "core/util/error.h"
+
+namespace {
+
+using namespace siren;
+using Clock = std::chrono::steady_clock;
+
+struct Config {
+  std::string mode;
+  NetworkConfig net;
+  LossKind loss;
+  size_t points;
+  float clip;
+};
+
+Config make_config(const std::string& mode) {
+  Config c;
+  c.mode = mode;
+  c.net.hidden_features = 256;
+  c.net.hidden_layers = 3;
+  c.clip = 0;
+  if (mode == "sdf") {
+    c.net.in_dim = 3;
+    c.net.out_dim = 1;
+    c.loss = LossKind::Sdf;
+    c.points = 200000;  // surface points; each step adds as many off-surface points
+    c.clip = 1.0f;
+  } else {
+    c.net.in_dim = 2;
+    c.net.out_dim = 3;
+    c.loss = mode == "plain" ? LossKind::Value : mode == "gradient" ? LossKind::Gradient : LossKind::Laplacian;
+    c.points = 65536;
+  }
+  return c;
+}
+
+std::shared_ptr<TrainingData> make_data(const Config& c) {
+  auto d = std::make_shared<TrainingData>();
+  d->in_dim = c.net.in_dim;
+  d->out_dim = c.net.out_dim;
+  d->loss = c.loss;
+  d->count = c.points;
+  const int tw = target_width(c.loss, c.net.in_dim, c.net.out_dim);
+  if (c.loss == LossKind::Sdf) {
+    // The unit sphere with its normals (torch_reference.py's sample_sdf), all on the surface.
+    std::mt19937_64 rng(1);
+    std::normal_distribution<float> g;
+    d->coords.resize(c.points * 3);
+    d->targets.resize(c.points * 4);
+    for (size_t i = 0; i < c.points; ++i) {
+      float v[3] = {g(rng), g(rng), g(rng)};
+      const float len = std::max(std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]), 1e-12f);
+      for (int k = 0; k < 3; ++k) d->coords[i * 3 + size_t(k)] = d->targets[i * 4 + size_t(k)] = v[k] / len;
+      d->targets[i * 4 + 3] = 1.0f;
+    }
+    return d;
+  }
+  d->coords = pixel_grid(256, 256);
+  d->targets.resize(d->count * size_t(tw));
+  for (size_t i = 0; i < d->count; ++i)
+    for (int t = 0; t < tw; ++t)
+      d->targets[i * size_t(tw) + size_t(t)] =
+          0.5f * std::sin(3.0f * d->coords[i * size_t(c.net.in_dim)] + float(t)) *
+          std::cos(2.0f * d->coords[i * size_t(c.net.in_dim) + 1]);
+  return d;
+}
+
+struct Timing {
+  double ms = 0;
+  int steps = 0;
+  double loss_first = 0, loss_last = 0;
+  bool graph = false;
+};
+
+Timing time_steps(cuda::CudaBackend& backend, const Config& c, int warmup, double min_seconds) {
+  auto data = make_data(c);
+  AdamConfig adam;
+  adam.clip_grad_norm = c.clip;
+  auto t = backend.make_trainer(c.net, init_parameters(c.net, 0), adam, data, 0, 0);
+  Timing r;
+  r.loss_first = t->step().loss;
+  for (int i = 1; i < warmup; ++i) t->step();
+  cuda::synchronize(*t);
+  // Calibrate: time a few steps, then enough for min_seconds.
+  auto t0 = Clock::now();
+  for (int i = 0; i < 5; ++i) t->step();
+  cuda::synchronize(*t);
+  const double probe = std::chrono::duration<double>(Clock::now() - t0).count() / 5;
+  const int steps = std::max(10, int(std::ceil(min_seconds / std::max(probe, 1e-6))));
+  t0 = Clock::now();
+  for (int i = 0; i < steps; ++i) t->step();
+  const StepStats last = cuda::synchronize(*t);
+  const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.ms = s * 1e3 / steps;
+  r.steps = steps;
+  r.loss_last = last.loss;
+  r.graph = cuda::uses_graph(*t);
+  return r;
+}
+
+double time_evaluate(cuda::CudaBackend& backend, JetMode mode) {
+  NetworkConfig net;
+  net.in_dim = 2;
+  net.out_dim = 3;
+  const std::vector<float> params = init_parameters(net, 0);
+  const std::vector<float> grid = pixel_grid(256, 256);
+  backend.evaluate(net, params, grid.data(), grid.size() / 2, mode);  // warm-up: allocations
+  const int reps = 20;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) backend.evaluate(net, params, grid.data(), grid.size() / 2, mode);
+  return std::chrono::duration<double>(Clock::now() - t0).count() * 1e3 / reps;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf] [--precision fp32|tf32|both]\n"
+               "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf"};
+  std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
+  double min_seconds = 1.5;
+  int warmup = 10;
+  std::string json_path;
+  bool evaluate = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--modes") {
+      modes = split(value());
+    } else if (a == "--precision") {
+      const std::string v = value();
+      if (v == "both") continue;
+      const auto p = parse_precision(v);
+      if (!p) return usage();
+      precisions = {*p};
+    } else if (a == "--min-seconds") {
+      min_seconds = std::atof(value().c_str());
+    } else if (a == "--warmup") {
+      warmup = std::max(1, std::atoi(value().c_str()));
+    } else if (a == "--json") {
+      json_path = value();
+    } else if (a == "--no-evaluate") {
+      evaluate = false;
+    } else {
+      return usage();
+    }
+  }
+  for (const std::string& m : modes)
+    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf") return usage();
+
+  try {
+    const cuda::Availability avail = cuda::probe();
+    if (!avail.usable) {
+      std::fprintf(stderr, "siren_bench_cuda: no CUDA device: %s\n", avail.reason.c_str());
+      return 2;
+    }
+    std::printf("GPU: %s\n", avail.device.c_str());
+    nlohmann::json out;
+    out["gpu"] = avail.device;
+    const double fp32 = cuda::measure_gemm_flops(false);
+    const double tf32 = cuda::measure_gemm_flops(true);
+    std::printf("cuBLAS 8192^3 GEMM: FP32 %.1f TFLOP/s, TF32 %.1f TFLOP/s\n", fp32 * 1e-12, tf32 * 1e-12);
+    out["gemm_tflops"] = {{"fp32", fp32 * 1e-12}, {"tf32", tf32 * 1e-12}};
+    std::printf("%-10s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
+                "floor ms", "x floor", "steps", "loss first -> last");
+    for (Precision p : precisions) {
+      cuda::CudaOptions o;
+      o.precision = p;
+      cuda::CudaBackend backend(o);
+      for (const std::string& m : modes) {
+        const Config c = make_config(m);
+        const Timing t = time_steps(backend, c, warmup, min_seconds);
+        const cuda::DeviceMlp mlp(c.net, loss_jet_mode(c.loss));
+        const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
+        const double flops = mlp.train_flops(evaluated);
+        const double floor_ms = flops / (p == Precision::Tf32 ? tf32 : fp32) * 1e3;
+        std::printf("%-10s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", m.c_str(), to_string(p),
+                    evaluated, t.ms, flops * 1e-9, floor_ms, t.ms / floor_ms, t.steps, t.loss_first, t.loss_last,
+                    t.graph ? "" : " (no CUDA graph)");
+        std::fflush(stdout);
+        out["results"].push_back({{"mode", m},
+                                  {"precision", to_string(p)},
+                                  {"points", evaluated},
+                                  {"ms_per_step", t.ms},
+                                  {"steps", t.steps},
+                                  {"gemm_gflop_per_step", flops * 1e-9},
+                                  {"floor_fp32_ms", flops / fp32 * 1e3},
+                                  {"floor_tf32_ms", flops / tf32 * 1e3},
+                                  {"cuda_graph", t.graph},
+                                  {"loss_first", t.loss_first},
+                                  {"loss_last", t.loss_last}});
+      }
+      if (evaluate) {
+        for (JetMode jm : {JetMode::Value, JetMode::Laplacian}) {
+          const double ms = time_evaluate(backend, jm);
+          const char* name = jm == JetMode::Value ? "value" : "laplacian";
+          std::printf("evaluate 256x256 %s (%s, with host copies): %.3f ms\n", name, to_string(p), ms);
+          out["evaluate"].push_back({{"mode", name}, {"precision", to_string(p)}, {"ms", ms}});
+        }
+      }
+    }
+    if (!json_path.empty()) {
+      std::ofstream f(json_path);
+      f << out.dump(2) << "\n";
+      if (!f) throw Error("cannot write " + json_path);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "siren_bench_cuda: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,82 @@
+#pragma once
+// The CUDA backend: the network, its jets, the losses, Adam and the batch sampling as CUDA kernels
+// and cuBLAS GEMMs, with the parameters, Adam's moments and the training data resident on the GPU.
+// This header includes no CUDA header: anything may include it.
+//
+// Training steps are asynchronous. step() queues the whole step (sampling, forward, loss, backward,
+// Adam; replayed from a CUDA graph after the first) on the trainer's stream and returns without
+// waiting for the GPU; the loss is copied back into a small pinned ring buffer, and step() returns
+// the newest loss that has arrived with the step it belongs to: StepStats::step may lag the steps
+// taken by up to kMaxLossLag (the first step after a start or set_parameters() waits, so a loss is
+// always there). synchronize() waits for all queued steps and returns the last one's exact stats.
+// parameters(), loss_and_gradient(), set_parameters() and set_learning_rate() wait for the queued
+// steps first.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/backend/backend.h"
+
+namespace siren::cuda {
+
+// The most steps step()'s loss may lag behind the steps queued (the GPU then has that many steps of
+// work in its queue and never waits for the host).
+constexpr int kMaxLossLag = 3;
+
+struct CudaOptions {
+  Precision precision = Precision::Fp32;
+  // Capture the training step in a CUDA graph and replay it (falls back to plain launches when
+  // capture fails).
+  bool graphs = true;
+  // Device memory for a trainer's activations; 0: a quarter of the free memory, between 256 MiB and
+  // 8 GiB. Batches larger than fit are processed in chunks (same result). When an allocation fails
+  // the trainer retries with half as much, down to a few hundred samples per chunk.
+  size_t workspace_bytes = 0;
+  int device = 0;
+};
+
+struct Availability {
+  bool usable = false;
+  std::string reason;  // why not, in one line (for the CPU fallback's notice)
+  std::string device;  // the GPU in words, when usable
+};
+
+// Whether the CUDA backend can run here: a driver and a device (every cudaGetDeviceCount error is
+// caught: 35 insufficient driver, 100 no device, 34 stub library, ...), compute capability 7.5+,
+// kernels in this program for the GPU, and cuBLAS. Never throws.
+Availability probe(int device = 0);
+
+class CudaBackend final : public Backend {
+ public:
+  // Throws siren::Error with probe()'s reason where CUDA cannot be used.
+  explicit CudaBackend(const CudaOptions& options = {});
+  ~CudaBackend() override;
+  std::string name() const override { return "cuda"; }
+  std::string device() const override;
+  std::unique_ptr<Trainer> make_trainer(const NetworkConfig& config, std::vector<float> params,
+                                        const AdamConfig& adam, std::shared_ptr<const TrainingData> data,
+                                        size_t batch_size, uint64_t seed) override;
+  // On the GPU in chunks of bounded memory; thread-safe (one evaluation at a time per backend, on its
+  // own stream, concurrently with training).
+  FieldJets evaluate(const NetworkConfig& config, const std::vector<float>& params, const float* coords, size_t n,
+                     JetMode mode) override;
+  const CudaOptions& options() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Waits for the steps queued on a trainer made by a CudaBackend and returns the exact stats of the
+// last one. Throws siren::Error for any other trainer.
+StepStats synchronize(Trainer& trainer);
+
+// Whether a trainer captured its step in a CUDA graph (for tests and benchmarks).
+bool uses_graph(const Trainer& trainer);
+
+// The cuBLAS matrix rate of this GPU: FLOP/s of an n x n x n FP32 (or TF32) GEMM, the best of a few
+// runs. For the benchmarks' "fraction of the floor".
+double measure_gemm_flops(bool tf32, int n = 8192, int device = 0);
+
+}  // namespace siren::cuda

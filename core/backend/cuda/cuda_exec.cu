@@ -1,0 +1,454 @@
+// Kernels of the CUDA backend. Each is an index loop around a per-element function of
+// jet_kernels.h (where the arithmetic and the indexing live, shared with the host emulation test);
+// what is CUDA-specific here is the launch geometry and the block reductions.
+//
+// Geometry of the (sample, feature) kernels: blocks of 256 threads, threadIdx.x across features
+// (bx = the width rounded up to a warp, at most 256) and threadIdx.y across samples (256 / bx of them);
+// grid.x covers the features, grid.y strides over the samples. A warp therefore reads 32
+// consecutive floats of one jet row: coalesced. Per-feature values (bias, first-layer weights) stay
+// in registers across a thread's samples.
+//
+// Reductions over samples (bias and first-layer gradients, the loss, the gradient norm) are
+// deterministic: each block writes its partial sums to scratch, and a second kernel adds the
+// partials in a fixed order, so results do not depend on timing (and a CUDA graph replays a step
+// bit for bit like the eager launches).
+#include <algorithm>
+#include <string>
+
+#include "core/backend/cuda/cuda_exec.h"
+
+namespace siren::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kMaxReduceBlocks = 1024;  // partial sums of the feature reductions (grid.y)
+constexpr int kMaxLossBlocks = 1024;    // partial sums of the loss and of the gradient norm
+
+struct Tiling {
+  dim3 grid, block;
+};
+
+Tiling feature_tiling(int w, size_t n, size_t max_blocks) {
+  const int bx = std::min((w + 31) / 32 * 32, kThreads);
+  const int by = kThreads / bx;
+  const unsigned gx = unsigned((w + bx - 1) / bx);
+  const size_t need = (n + size_t(by) - 1) / size_t(by);
+  const size_t cap = std::max<size_t>(1, max_blocks / gx);
+  const size_t gy = std::max<size_t>(1, std::min(std::min(need, cap), size_t(65535)));
+  return {dim3(gx, unsigned(gy)), dim3(unsigned(bx), unsigned(by))};
+}
+
+size_t reduce_cap(int sm_count) { return std::min<size_t>(kMaxReduceBlocks, size_t(std::max(sm_count, 1)) * 8); }
+size_t elementwise_cap(int sm_count) { return size_t(std::max(sm_count, 1)) * 32; }
+
+unsigned linear_blocks(size_t n, size_t cap) {
+  const size_t need = (n + kThreads - 1) / kThreads;
+  return unsigned(std::max<size_t>(1, std::min(need, cap)));
+}
+
+// The first sample of this thread and the stride of the (feature, sample) loops.
+__device__ __forceinline__ size_t first_sample() { return size_t(blockIdx.y) * blockDim.y + threadIdx.y; }
+__device__ __forceinline__ size_t sample_stride() { return size_t(gridDim.y) * blockDim.y; }
+__device__ __forceinline__ int feature() { return int(blockIdx.x * blockDim.x + threadIdx.x); }
+
+// Sums v over threadIdx.y (in order) into partials[blockIdx.y * stride + offset] by the threads of
+// row 0. Every thread of the block must call it (it synchronises).
+__device__ __forceinline__ void block_sum_y(float v, float* shared, float* partials, size_t index, bool live) {
+  shared[threadIdx.y * blockDim.x + threadIdx.x] = v;
+  __syncthreads();
+  if (threadIdx.y == 0 && live) {
+    float t = 0.0f;
+    for (unsigned y = 0; y < blockDim.y; ++y) t += shared[y * blockDim.x + threadIdx.x];
+    partials[index] = t;
+  }
+  __syncthreads();
+}
+
+// Sum of v over the block (kThreads threads, 1-D) in a fixed order; the result is valid in thread 0.
+__device__ __forceinline__ double block_sum(double v) {
+  __shared__ double s[kThreads];
+  s[threadIdx.x] = v;
+  __syncthreads();
+  for (int off = kThreads / 2; off > 0; off >>= 1) {
+    if (int(threadIdx.x) < off) s[threadIdx.x] += s[threadIdx.x + off];
+    __syncthreads();
+  }
+  return s[0];
+}
+
+// ------------------------------------------------------------------------------- kernels
+
+template <int MODE, bool SINE>
+__global__ void __launch_bounds__(kThreads) act_forward_kernel(ActForward a) {
+  const int i = feature();
+  if (i >= a.w) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) act_forward_at<MODE, SINE>(a, s, i);
+}
+
+template <int MODE, bool SINE>
+__global__ void __launch_bounds__(kThreads) act_backward_kernel(ActBackward a, float* partials) {
+  __shared__ float shared[kThreads];
+  const int i = feature();
+  const bool live = i < a.w;
+  float acc = 0.0f;
+  if (live)
+    for (size_t s = first_sample(); s < a.n; s += sample_stride()) acc += act_backward_at<MODE, SINE>(a, s, i);
+  block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(a.w) + size_t(i), live);
+}
+
+template <int MODE, bool SINE>
+__global__ void __launch_bounds__(kThreads) first_forward_kernel(FirstLayer a) {
+  const int i = feature();
+  if (i >= a.w) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) first_forward_at<MODE, SINE>(a, s, i);
+}
+
+template <int MODE, bool SINE>
+__global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, float* partials) {
+  __shared__ float shared[kThreads];
+  const int i = feature();
+  const bool live = i < a.w;
+  float acc[1 + kMaxInDim] = {};
+  if (live)
+    for (size_t s = first_sample(); s < a.n; s += sample_stride()) {
+      const FirstGrads r = first_backward_at<MODE, SINE>(a, s, i);
+#pragma unroll
+      for (int q = 0; q < 1 + kMaxInDim; ++q) acc[q] += r.v[q];
+    }
+  // Partials layout: [block][quantity][feature], quantities 0..d.
+  const int quantities = 1 + a.d;
+#pragma unroll
+  for (int q = 0; q < 1 + kMaxInDim; ++q)
+    if (q < quantities)
+      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
+                  live);
+}
+
+template <int MODE>
+__global__ void __launch_bounds__(kThreads) encode_kernel(Encode a) {
+  const int f = feature();
+  if (f >= a.e) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) encode_at<MODE>(a, s, f);
+}
+
+__global__ void __launch_bounds__(kThreads) add_value_bias_kernel(float* out, const float* b, size_t n, int rows, int c) {
+  const int ch = feature();
+  if (ch >= c) return;
+  for (size_t s = first_sample(); s < n; s += sample_stride()) add_value_bias_at(out, b, rows, c, s, ch);
+}
+
+__global__ void __launch_bounds__(kThreads) value_row_sums_kernel(const float* m, size_t n, int rows, int w,
+                                                                  float* partials) {
+  __shared__ float shared[kThreads];
+  const int i = feature();
+  const bool live = i < w;
+  float acc = 0.0f;
+  if (live)
+    for (size_t s = first_sample(); s < n; s += sample_stride()) acc += m[s * size_t(rows) * size_t(w) + size_t(i)];
+  block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(w) + size_t(i), live);
+}
+
+// Adds the partials [blocks][quantities][w] over blocks into the target, in a fixed order: block
+// (32, 8), thread (x, y) sums blocks y, y + 8, ... of feature blockIdx.x * 32 + x, quantity blockIdx.y.
+__global__ void __launch_bounds__(kThreads) reduce_partials_kernel(const float* partials, int blocks, int w,
+                                                                   ReduceTarget t) {
+  __shared__ float shared[8][32];
+  const int i = int(blockIdx.x) * 32 + int(threadIdx.x);
+  const int q = int(blockIdx.y);
+  float acc = 0.0f;
+  if (i < w)
+    for (int g = int(threadIdx.y); g < blocks; g += 8)
+      acc += partials[(size_t(g) * size_t(t.quantities) + size_t(q)) * size_t(w) + size_t(i)];
+  shared[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.y == 0 && i < w) {
+    float sum = shared[0][threadIdx.x];
+    for (int y = 1; y < 8; ++y) sum += shared[y][threadIdx.x];
+    t.dst[q][size_t(i) * size_t(t.stride[q])] += sum;
+  }
+}
+
+__global__ void __launch_bounds__(kThreads) loss_kernel(LossArgs a, double* partials) {
+  double acc = 0;
+  for (size_t s = size_t(blockIdx.x) * kThreads + threadIdx.x; s < a.n; s += size_t(gridDim.x) * kThreads)
+    acc += loss_at(a, s);
+  const double sum = block_sum(acc);
+  if (threadIdx.x == 0) partials[blockIdx.x] = sum;
+}
+
+// One block: *target += the sum of partials[0..count).
+__global__ void __launch_bounds__(kThreads) add_partials_kernel(const double* partials, int count, double* target) {
+  double acc = 0;
+  for (int k = int(threadIdx.x); k < count; k += kThreads) acc += partials[k];
+  const double sum = block_sum(acc);
+  if (threadIdx.x == 0) *target += sum;
+}
+
+__global__ void __launch_bounds__(kThreads) sqnorm_kernel(const float* g, size_t n, double* partials) {
+  double acc = 0;
+  for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
+    acc += double(g[i]) * double(g[i]);
+  const double sum = block_sum(acc);
+  if (threadIdx.x == 0) partials[blockIdx.x] = sum;
+}
+
+__global__ void __launch_bounds__(kThreads) adam_prepare_kernel(const AdamHyper* hyper, StepCounters* counters,
+                                                                const double* norm_partials, int norm_count,
+                                                                AdamScalars* scalars) {
+  double acc = 0;
+  for (int k = int(threadIdx.x); k < norm_count; k += kThreads) acc += norm_partials[k];
+  const double sq = block_sum(acc);
+  if (threadIdx.x == 0) {
+    const unsigned long long t = counters->t + 1;
+    counters->t = t;
+    counters->draws += 1;
+    *scalars = adam_scalars(*hyper, t, sq);
+  }
+}
+
+__global__ void __launch_bounds__(kThreads) adam_kernel(const AdamHyper* hyper, const AdamScalars* scalars, float* p,
+                                                        float* m, float* v, const float* g, size_t n) {
+  const AdamHyper h = *hyper;
+  const AdamScalars sc = *scalars;
+  for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
+    adam_at(h, sc, p, m, v, g, i);
+}
+
+__global__ void finish_step_kernel(const StepCounters* counters, double* loss_sum, double factor, StepReport* report) {
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    report->step = counters->t;
+    report->loss = *loss_sum * factor;
+    *loss_sum = 0;
+  }
+}
+
+__global__ void __launch_bounds__(kThreads) sdf_batch_kernel(SdfBatch a, const StepCounters* counters) {
+  const unsigned long long draw = counters->draws;
+  for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < 2 * a.n; i += size_t(gridDim.x) * kThreads)
+    sdf_batch_at(a, draw, i);
+}
+
+__global__ void __launch_bounds__(kThreads) sample_kernel(uint32_t* idx, size_t n, unsigned long long count,
+                                                          unsigned long long seed, const StepCounters* counters) {
+  const unsigned long long draw = counters->draws;
+  for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
+    idx[i] = sample_index_at(seed, draw, i, count);
+}
+
+__global__ void __launch_bounds__(kThreads) round_copy_kernel(const float* src, float* dst, size_t n) {
+  for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
+    dst[i] = round_tf32(src[i]);
+}
+
+__global__ void __launch_bounds__(kThreads) extract_kernel(Extract a) {
+  const int ch = feature();
+  if (ch >= a.c) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) extract_at(a, s, ch);
+}
+
+// Dispatch on the jet mode (and on sine vs the other activations) to the template instances.
+#define SIREN_JET_DISPATCH(mode, sine, LAUNCH) \
+  switch (mode) {                              \
+    case JetMode::Value:                       \
+      if (sine) {                              \
+        LAUNCH(0, true);                       \
+      } else {                                 \
+        LAUNCH(0, false);                      \
+      }                                        \
+      break;                                   \
+    case JetMode::Gradient:                    \
+      if (sine) {                              \
+        LAUNCH(1, true);                       \
+      } else {                                 \
+        LAUNCH(1, false);                      \
+      }                                        \
+      break;                                   \
+    case JetMode::Laplacian:                   \
+      if (sine) {                              \
+        LAUNCH(2, true);                       \
+      } else {                                 \
+        LAUNCH(2, false);                      \
+      }                                        \
+      break;                                   \
+  }
+
+}  // namespace
+
+void check_cuda(cudaError_t err, const char* what) {
+  if (err == cudaSuccess) return;
+  std::string msg = std::string("CUDA: ") + what + " failed: " + cudaGetErrorName(err) + " (" +
+                    std::to_string(int(err)) + "): " + cudaGetErrorString(err);
+  if (err == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();  // not sticky: clear it so that a retry starts clean
+    throw OutOfDeviceMemory(msg);
+  }
+  throw Error(msg);
+}
+
+bool kernels_loadable(std::string* why) {
+  cudaFuncAttributes attr;
+  const cudaError_t err = cudaFuncGetAttributes(&attr, act_forward_kernel<0, true>);
+  if (err == cudaSuccess) return true;
+  (void)cudaGetLastError();
+  if (why)
+    *why = std::string("this program has no kernels for the GPU's architecture (") + cudaGetErrorName(err) +
+           ": " + cudaGetErrorString(err) + "); rebuild with its compute capability in CMAKE_CUDA_ARCHITECTURES";
+  return false;
+}
+
+CudaExec::CudaExec(cudaStream_t stream, const Cublas& blas, cublasHandle_t handle, int sm_count)
+    : stream_(stream), blas_(blas), handle_(handle), sm_count_(std::max(sm_count, 1)) {}
+
+size_t CudaExec::scratch_floats(const NetworkConfig& cfg, int sm_count) {
+  const size_t huge = size_t(1) << 40;
+  auto need = [&](int w, int quantities) {
+    return size_t(feature_tiling(w, huge, reduce_cap(sm_count)).grid.y) * size_t(quantities) * size_t(w);
+  };
+  return std::max(need(cfg.hidden_features, 1 + cfg.in_dim), need(cfg.out_dim, 1));
+}
+
+size_t CudaExec::scratch_doubles() { return size_t(kMaxLossBlocks); }
+
+void CudaExec::launched(const char* what) const { check_cuda(cudaGetLastError(), what); }
+
+void CudaExec::gemm(const GemmCall& g) {
+  const float one = 1.0f;
+  const cublasComputeType_t compute = g.tf32_ok ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  check_cublas(blas_,
+               blas_.gemm_ex(handle_, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, g.m,
+                             g.n, g.k, &one, g.a, CUDA_R_32F, g.lda, g.b, CUDA_R_32F, g.ldb, &g.beta, g.c, CUDA_R_32F,
+                             g.ldc, compute, CUBLAS_GEMM_DEFAULT),
+               "GEMM");
+}
+
+void CudaExec::encode(JetMode mode, const Encode& a) {
+  const Tiling t = feature_tiling(a.e, a.n, elementwise_cap(sm_count_));
+  switch (mode) {
+    case JetMode::Value: encode_kernel<0><<<t.grid, t.block, 0, stream_>>>(a); break;
+    case JetMode::Gradient: encode_kernel<1><<<t.grid, t.block, 0, stream_>>>(a); break;
+    case JetMode::Laplacian: encode_kernel<2><<<t.grid, t.block, 0, stream_>>>(a); break;
+  }
+  launched("input encoding kernel");
+}
+
+void CudaExec::first_forward(JetMode mode, const FirstLayer& a) {
+  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+  const bool sine = a.act == Activation::Sine;
+#define SIREN_LAUNCH(M, S) first_forward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a)
+  SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
+#undef SIREN_LAUNCH
+  launched("first layer kernel");
+}
+
+void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& target) {
+  const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  const bool sine = a.act == Activation::Sine;
+#define SIREN_LAUNCH(M, S) first_backward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a, partials_)
+  SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
+#undef SIREN_LAUNCH
+  launched("first layer adjoint kernel");
+  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(target.quantities)), dim3(32, 8), 0, stream_>>>(
+      partials_, int(t.grid.y), a.w, target);
+  launched("first layer gradient reduction");
+}
+
+void CudaExec::act_forward(JetMode mode, const ActForward& a) {
+  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+  const bool sine = a.act == Activation::Sine;
+#define SIREN_LAUNCH(M, S) act_forward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a)
+  SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
+#undef SIREN_LAUNCH
+  launched("activation kernel");
+}
+
+void CudaExec::act_backward(JetMode mode, const ActBackward& a, float* bias_grad) {
+  const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  const bool sine = a.act == Activation::Sine;
+#define SIREN_LAUNCH(M, S) act_backward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a, partials_)
+  SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
+#undef SIREN_LAUNCH
+  launched("activation adjoint kernel");
+  ReduceTarget target;
+  target.quantities = 1;
+  target.dst[0] = bias_grad;
+  target.stride[0] = 1;
+  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y),
+                                                                                         a.w, target);
+  launched("bias gradient reduction");
+}
+
+void CudaExec::add_value_bias(float* out, const float* b, size_t n, int rows, int c) {
+  const Tiling t = feature_tiling(c, n, elementwise_cap(sm_count_));
+  add_value_bias_kernel<<<t.grid, t.block, 0, stream_>>>(out, b, n, rows, c);
+  launched("output bias kernel");
+}
+
+void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* dst) {
+  const Tiling t = feature_tiling(w, n, reduce_cap(sm_count_));
+  value_row_sums_kernel<<<t.grid, t.block, 0, stream_>>>(m, n, rows, w, partials_);
+  launched("output bias gradient kernel");
+  ReduceTarget target;
+  target.quantities = 1;
+  target.dst[0] = dst;
+  target.stride[0] = 1;
+  reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y), w,
+                                                                                       target);
+  launched("output bias gradient reduction");
+}
+
+void CudaExec::loss(const LossArgs& a, double* loss_sum) {
+  const unsigned blocks = linear_blocks(a.n, kMaxLossBlocks);
+  loss_kernel<<<blocks, kThreads, 0, stream_>>>(a, loss_partials_);
+  launched("loss kernel");
+  add_partials_kernel<<<1, kThreads, 0, stream_>>>(loss_partials_, int(blocks), loss_sum);
+  launched("loss reduction");
+}
+
+void CudaExec::round_copy(const float* src, float* dst, size_t n) {
+  round_copy_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(src, dst, n);
+  launched("TF32 parameter copy");
+}
+
+void CudaExec::sample(uint32_t* idx, size_t n, uint64_t count, uint64_t seed, const StepCounters* counters) {
+  sample_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(
+      idx, n, static_cast<unsigned long long>(count), static_cast<unsigned long long>(seed), counters);
+  launched("sampling kernel");
+}
+
+int CudaExec::grad_sqnorm(const float* g, size_t n) {
+  const unsigned blocks = linear_blocks(n, kMaxLossBlocks);
+  sqnorm_kernel<<<blocks, kThreads, 0, stream_>>>(g, n, loss_partials_);
+  launched("gradient norm kernel");
+  return int(blocks);
+}
+
+void CudaExec::adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars) {
+  adam_prepare_kernel<<<1, kThreads, 0, stream_>>>(hyper, counters, loss_partials_, norm_partials, scalars);
+  launched("Adam prologue");
+}
+
+void CudaExec::adam(const AdamHyper* hyper, const AdamScalars* scalars, float* params, float* m, float* v,
+                    const float* grads, size_t n) {
+  adam_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(hyper, scalars, params, m, v,
+                                                                                      grads, n);
+  launched("Adam kernel");
+}
+
+void CudaExec::finish_step(const StepCounters* counters, double* loss_sum, double factor, StepReport* report) {
+  finish_step_kernel<<<1, 32, 0, stream_>>>(counters, loss_sum, factor, report);
+  launched("step report kernel");
+}
+
+void CudaExec::sdf_batch(const SdfBatch& a, const StepCounters* counters) {
+  sdf_batch_kernel<<<linear_blocks(2 * a.n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(a, counters);
+  launched("SDF batch kernel");
+}
+
+void CudaExec::extract(const Extract& a) {
+  const Tiling t = feature_tiling(a.c, a.n, elementwise_cap(sm_count_));
+  extract_kernel<<<t.grid, t.block, 0, stream_>>>(a);
+  launched("output extraction kernel");
+}
+
+}  // namespace siren::cuda

@@ -1,0 +1,96 @@
+#pragma once
+// The CUDA side of the backend: the JetExec that runs DeviceMlp's operations as kernels and cuBLAS
+// GEMMs on one stream, and the launches of the trainer's own kernels (sampling, Adam, loss
+// readback). Host code; the kernels are in cuda_exec.cu.
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/backend/cuda/cublas_loader.h"
+#include "core/backend/cuda/device_mlp.h"
+#include "core/util/error.h"
+
+namespace siren::cuda {
+
+// Throws siren::Error("CUDA: <what> failed: <name> (<code>): <text>") unless err is cudaSuccess;
+// out-of-memory errors are thrown as OutOfDeviceMemory.
+void check_cuda(cudaError_t err, const char* what);
+
+// Device memory ran out; callers that can work in smaller pieces catch it and retry.
+struct OutOfDeviceMemory : Error {
+  using Error::Error;
+};
+
+// Device-side counters of a trainer (one struct in device memory).
+struct StepCounters {
+  unsigned long long t = 0;      // Adam's step (reset with the parameters)
+  unsigned long long draws = 0;  // batches drawn (never reset: the sampler's counter)
+};
+// What a step reports back to the host: its Adam step and its loss.
+struct StepReport {
+  unsigned long long step = 0;
+  double loss = 0;
+};
+
+class CudaExec final : public JetExec {
+ public:
+  // GEMMs with GemmCall::tf32_ok run on TF32 tensor cores (DeviceMlp sets it on its TF32 path).
+  CudaExec(cudaStream_t stream, const Cublas& blas, cublasHandle_t handle, int sm_count);
+
+  // Device scratch for the reductions, in floats and doubles, for networks of this shape; the owner
+  // allocates it and hands it over with set_scratch before the first operation.
+  static size_t scratch_floats(const NetworkConfig& cfg, int sm_count);
+  static size_t scratch_doubles();
+  void set_scratch(float* floats, double* doubles) {
+    partials_ = floats;
+    loss_partials_ = doubles;
+  }
+
+  void gemm(const GemmCall& g) override;
+  void encode(JetMode mode, const Encode& a) override;
+  void first_forward(JetMode mode, const FirstLayer& a) override;
+  void first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& t) override;
+  void act_forward(JetMode mode, const ActForward& a) override;
+  void act_backward(JetMode mode, const ActBackward& a, float* bias_grad) override;
+  void add_value_bias(float* out, const float* b, size_t n, int rows, int c) override;
+  void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) override;
+  void loss(const LossArgs& a, double* loss_sum) override;
+
+  // The trainer's kernels.
+  // dst[i] = round_tf32(src[i]): the parameters' copy for the TF32 GEMMs.
+  void round_copy(const float* src, float* dst, size_t n);
+  // idx[i] = uniform sample of [0, count) for i < n, from (seed, counters->draws, i).
+  void sample(uint32_t* idx, size_t n, uint64_t count, uint64_t seed, const StepCounters* counters);
+  // Sum of squares of g[0..n) into the scratch (read by adam_prepare); returns the partial count.
+  int grad_sqnorm(const float* g, size_t n);
+  // One thread block: t += 1, draws += 1, the step's Adam scalars (and the clipping scale from
+  // norm_partials partial sums of squares in the scratch, when norm_partials > 0).
+  void adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars);
+  void adam(const AdamHyper* hyper, const AdamScalars* scalars, float* params, float* m, float* v, const float* grads,
+            size_t n);
+  // report = {counters->t, *loss_sum * factor}; *loss_sum = 0.
+  void finish_step(const StepCounters* counters, double* loss_sum, double factor, StepReport* report);
+  // An SDF step's batch (jet_kernels.h's SdfBatch), its off-surface points from counters->draws.
+  void sdf_batch(const SdfBatch& a, const StepCounters* counters);
+  void extract(const Extract& a);
+
+  cudaStream_t stream() const { return stream_; }
+
+ private:
+  void launched(const char* what) const;
+
+  cudaStream_t stream_;
+  const Cublas& blas_;
+  cublasHandle_t handle_;
+  int sm_count_;
+  float* partials_ = nullptr;
+  double* loss_partials_ = nullptr;
+};
+
+// Whether this program holds kernels the current device can run (an architecture it was built
+// for, or PTX the driver can compile); the reason otherwise.
+bool kernels_loadable(std::string* why);
+
+}  // namespace siren::cuda

@@ -1,0 +1,142 @@
+#pragma once
+// The CUDA backend's network pass as a sequence of operations on (device) buffers: which GEMM, which
+// elementwise kernel, on which pointers with which shapes. Plain C++: the operations go to a
+// JetExec, which the backend implements with CUDA kernels and cuBLAS (cuda_exec.cu) and the tests
+// implement with loops over the same per-element functions and a reference GEMM
+// (tests/backend/cuda/host_exec.h), so that the orchestration, the GEMM transposes and every index
+// are checked on machines without a GPU.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/backend/cuda/jet_kernels.h"
+#include "core/network/network_config.h"
+
+namespace siren::cuda {
+
+// C (m x n) = op(A) op(B) + beta C, all column-major (cuBLAS's convention), alpha = 1.
+// Row-major activations (rows x width) are column-major (width x rows) matrices, so for
+// Z = H W^T (row-major; W is fan_out x fan_in row-major): C = Z^T = op_T(W^T-buffer) * H-buffer.
+struct GemmCall {
+  bool trans_a = false, trans_b = false;
+  int m = 0, n = 0, k = 0;
+  const float* a = nullptr;
+  int lda = 0;
+  const float* b = nullptr;
+  int ldb = 0;
+  float beta = 0;  // 0: C is not read
+  float* c = nullptr;
+  int ldc = 0;
+  bool tf32_ok = false;  // the product may run in TF32 when the backend's precision says so
+};
+
+// Where a reduction over samples adds its per-feature sums: quantity q of feature i goes to
+// dst[q][i * stride[q]] (added to what is there: gradients accumulate over chunks).
+struct ReduceTarget {
+  int quantities = 1;
+  float* dst[1 + kMaxInDim] = {};
+  int stride[1 + kMaxInDim] = {};
+};
+
+class JetExec {
+ public:
+  virtual ~JetExec() = default;
+  virtual void gemm(const GemmCall& g) = 0;
+  virtual void encode(JetMode mode, const Encode& a) = 0;
+  virtual void first_forward(JetMode mode, const FirstLayer& a) = 0;
+  // Adds the first layer's weight and bias gradients (q = 0: bias, q = 1 + j: column j of W).
+  virtual void first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& t) = 0;
+  virtual void act_forward(JetMode mode, const ActForward& a) = 0;
+  // In place on a.g; adds the value rows' adjoints (summed over samples) to bias_grad[0..w).
+  virtual void act_backward(JetMode mode, const ActBackward& a, float* bias_grad) = 0;
+  virtual void add_value_bias(float* out, const float* b, size_t n, int rows, int c) = 0;
+  // dst[i] += sum over samples s of m[s * rows * w + i], i < w.
+  virtual void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) = 0;
+  // Writes the adjoint and adds the sum of squared errors to *loss_sum (memory of the executor).
+  virtual void loss(const LossArgs& a, double* loss_sum) = 0;
+};
+
+// A chunk of samples: coordinates and (for random batches) the batch's sample indices.
+struct ChunkInput {
+  const float* coords = nullptr;    // count x in_dim
+  const uint32_t* index = nullptr;  // null: samples base .. base + n - 1
+  size_t base = 0;
+  size_t n = 0;
+};
+
+// A training set in (device) memory.
+struct TrainingView {
+  const float* coords = nullptr;   // count x in_dim
+  const float* targets = nullptr;  // count x target_width(loss, in_dim, out_dim)
+  LossKind loss = LossKind::Value;
+  size_t sdf_on = 0, sdf_off = 0;  // Sdf: the batch's surface and off-surface counts (the loss's means)
+};
+
+// Buffers of one chunk (capacity samples x jet rows). Inference may alias z[a] and h[a] and use two
+// buffers in turn for all layers (see DeviceMlp::inference_buffers).
+struct MlpBuffers {
+  float* input = nullptr;     // rows x encoded_dim; positional encoding only
+  std::vector<float*> z, h;   // per activation layer, rows x hidden; z[0] unused with a fused first layer
+  float* out = nullptr;       // rows x out_dim
+  float* out_adjoint = nullptr;  // training: rows x out_dim, filled by the loss
+  float* adj_a = nullptr;     // training: rows x hidden
+  float* adj_b = nullptr;     // training: rows x hidden
+};
+
+// The TF32 path (tf32 = true): the hidden x hidden GEMMs run on TF32 tensor cores. Their operands
+// are stored already rounded to TF32 (the activations and adjoints by the kernels that write them,
+// the weights in a rounded copy of the parameters that the caller keeps: `rounded` below), so the
+// result does not depend on how the GEMM converts FP32 inputs. The first and the output layer, the
+// biases, the elementwise math and Adam stay FP32.
+class DeviceMlp {
+ public:
+  DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false);
+  const NetworkConfig& config() const { return cfg_; }
+  JetMode mode() const { return mode_; }
+  bool tf32() const { return tf32_; }
+  int rows_per_sample() const { return rows_; }
+  int activation_layers() const { return cfg_.num_linear_layers() - 1; }
+  // Without a positional encoding the first layer is one fused kernel on the coordinates.
+  bool fused_first_layer() const { return cfg_.activation != Activation::ReluPE; }
+
+  // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
+  // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
+  size_t floats_needed(size_t capacity, bool training) const;
+  // Carves those buffers out of one allocation of floats_needed(capacity, training) floats.
+  MlpBuffers carve(float* base, size_t capacity, bool training) const;
+
+  // Output jets of the chunk into b.out (bias included). `rounded`: the parameters rounded to TF32
+  // (round_tf32), needed on the TF32 path only.
+  void forward(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
+               const float* rounded = nullptr) const;
+  // Adjoint of the last forward() of this chunk (same buffers, same input): reads b.out_adjoint and
+  // ADDS dLoss/dparams to grads (chunks accumulate); overwrites adj_a and adj_b.
+  void backward(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b, float* grads,
+                const float* rounded = nullptr) const;
+
+  // Forward, loss and backward of n samples of a training set (through `index`, or samples
+  // 0..n-1) in chunks of at most `capacity` samples (the buffers' capacity): ADDS the gradient of the
+  // mean loss over the n samples to grads and the sum of squared errors to *loss_sum (for Sdf, the
+  // sum of the loss's terms, already divided by their counts).
+  void train(JetExec& ex, const float* params, const TrainingView& data, const uint32_t* index, size_t n,
+             size_t capacity, const MlpBuffers& b, float* grads, double* loss_sum,
+             const float* rounded = nullptr) const;
+
+  // GEMM FLOPs of one forward + backward pass over n samples (what the benchmarks count), and of
+  // one forward pass alone.
+  double train_flops(size_t n) const;
+  double forward_flops(size_t n) const;
+
+ private:
+  GemmCall linear_forward(int layer, const float* weights, const float* in, float* out, int rows) const;
+  bool tf32_layer(int layer) const;
+  // The weights a layer's GEMMs read: the rounded copy on TF32 layers.
+  const float* weights(int layer, const float* params, const float* rounded) const;
+
+  NetworkConfig cfg_;
+  JetMode mode_;
+  bool tf32_;
+  int rows_;
+};
+
+}  // namespace siren::cuda

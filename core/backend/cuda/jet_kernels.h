@@ -1,0 +1,644 @@
+#pragma once
+// The per-element math of the CUDA backend, written once for the device and the host.
+//
+// Every CUDA kernel of the backend is a loop over indices around one of the `*_at` functions below;
+// the functions hold all the arithmetic and all the indexing into the row-major jet matrices
+// (DESIGN.md section 3: each sample is jet_rows(mode, d) consecutive rows: value, d partials,
+// Laplacian). Compiled by nvcc they run on the GPU; compiled by the host compiler they run in
+// tests/backend/cuda/test_cuda_emulation.cpp, which drives the very same orchestration
+// (device_mlp.cpp) with plain loops and a reference column-major GEMM and holds the result against
+// the CPU backend in double precision. So a machine without a GPU checks the math and the indexing;
+// only the launch geometry, the block reductions and cuBLAS are left to a GPU.
+//
+// This header includes no CUDA header and needs none.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "core/network/activation.h"
+#include "core/network/jets.h"
+#include "core/network/loss.h"
+#include "core/network/sdf_loss.h"
+
+#if defined(__CUDACC__)
+#define SIREN_HD __host__ __device__ __forceinline__
+#else
+#define SIREN_HD inline
+#endif
+#if defined(__CUDA_ARCH__)
+#define SIREN_UNROLL _Pragma("unroll")
+#else
+#define SIREN_UNROLL
+#endif
+
+namespace siren::cuda {
+
+constexpr int kMaxInDim = 3;                  // NetworkConfig::validate: in_dim is 1..3
+constexpr int kMaxJetRows = 2 + kMaxInDim;    // value, partials, Laplacian
+constexpr int kMaxOutDim = 16;                // NetworkConfig::validate: out_dim is 1..16
+
+// jets.h's helpers are constexpr host functions; these are the same for both sides.
+SIREN_HD int rows_of(JetMode mode, int d) { return mode == JetMode::Value ? 1 : mode == JetMode::Gradient ? 1 + d : 2 + d; }
+
+// ------------------------------------------------------------------------------------ scalar math
+
+SIREN_HD void sin_cos(float x, float& s, float& c) {
+#if defined(__CUDA_ARCH__)
+  // The accurate sincosf (not __sinf): w0 * z reaches hundreds of radians with w0 = 30 and far more
+  // with the audio's first-layer w0 = 3000, where __sinf's error grows with |x|.
+  sincosf(x, &s, &c);
+#else
+  s = std::sin(x);
+  c = std::cos(x);
+#endif
+}
+SIREN_HD float tanh_f(float x) {
+#if defined(__CUDA_ARCH__)
+  return tanhf(x);
+#else
+  return std::tanh(x);
+#endif
+}
+SIREN_HD float exp_f(float x) {
+#if defined(__CUDA_ARCH__)
+  return expf(x);
+#else
+  return std::exp(x);
+#endif
+}
+SIREN_HD float log1p_f(float x) {
+#if defined(__CUDA_ARCH__)
+  return log1pf(x);
+#else
+  return std::log1p(x);
+#endif
+}
+SIREN_HD float sqrt_f(float x) {
+#if defined(__CUDA_ARCH__)
+  return sqrtf(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+SIREN_HD double sqrt_d(double x) {
+#if defined(__CUDA_ARCH__)
+  return ::sqrt(x);
+#else
+  return std::sqrt(x);
+#endif
+}
+SIREN_HD double exp_d(double x) {
+#if defined(__CUDA_ARCH__)
+  return ::exp(x);
+#else
+  return std::exp(x);
+#endif
+}
+SIREN_HD double pow_d(double x, double y) {
+#if defined(__CUDA_ARCH__)
+  return ::pow(x, y);
+#else
+  return std::pow(x, y);
+#endif
+}
+
+// x rounded to TF32 (10 mantissa bits) to nearest, ties away from zero (PTX's cvt.rna.tf32.f32),
+// kept in a float. The TF32 path stores every operand of a TF32 GEMM already rounded so, whatever
+// rounding the tensor cores or cuBLAS apply to the low 13 bits (truncation, on some paths), the
+// product sees round-to-nearest operands; on values already in TF32 it changes nothing.
+SIREN_HD float round_tf32(float x) {
+#if defined(__CUDA_ARCH__)
+  uint32_t u = __float_as_uint(x);
+#else
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+#endif
+  if ((u & 0x7F800000u) != 0x7F800000u) {  // leave Inf and NaN alone
+    u += 0x1000u;                          // half of the lowest kept bit, on the magnitude
+    u &= 0xFFFFE000u;
+  }
+#if defined(__CUDA_ARCH__)
+  return __uint_as_float(u);
+#else
+  float r;
+  std::memcpy(&r, &u, sizeof r);
+  return r;
+#endif
+}
+SIREN_HD float maybe_tf32(float x, bool round) { return round ? round_tf32(x) : x; }
+
+// sigma and its first three derivatives, as core/network/activation.h (which is host-only).
+struct Derivs {
+  float f, d1, d2, d3;
+};
+
+SIREN_HD Derivs sine_derivs_at(float z, float w0) {
+  float s, c;
+  sin_cos(w0 * z, s, c);
+  return {s, w0 * c, -w0 * w0 * s, -w0 * w0 * w0 * c};
+}
+
+SIREN_HD Derivs elu_derivs_at(float z, float alpha, float scale) {
+  if (z > 0.0f) return {scale * z, scale, 0.0f, 0.0f};
+  const float e = scale * alpha * exp_f(z);
+  return {e - scale * alpha, e, e, e};
+}
+
+SIREN_HD Derivs act_derivs(Activation act, float z, float w0) {
+  switch (act) {
+    case Activation::Sine: return sine_derivs_at(z, w0);
+    case Activation::Relu:
+    case Activation::ReluPE: return z > 0.0f ? Derivs{z, 1.0f, 0.0f, 0.0f} : Derivs{0.0f, 0.0f, 0.0f, 0.0f};
+    case Activation::Tanh: {
+      const float t = tanh_f(z);
+      const float d1 = 1.0f - t * t;
+      const float d2 = -2.0f * t * d1;
+      return {t, d1, d2, -2.0f * d1 * (d1 - 2.0f * t * t)};
+    }
+    case Activation::Softplus: {
+      const float f = z > 0.0f ? z + log1p_f(exp_f(-z)) : log1p_f(exp_f(z));
+      const float s = 1.0f / (1.0f + exp_f(-z));
+      const float d2 = s * (1.0f - s);
+      return {f, s, d2, d2 * (1.0f - 2.0f * s)};
+    }
+    case Activation::Elu: return elu_derivs_at(z, 1.0f, 1.0f);
+    case Activation::Selu: return elu_derivs_at(z, 1.6732632423543772848170429916717f, 1.0507009873554804934193349852946f);
+  }
+  return {0.0f, 0.0f, 0.0f, 0.0f};
+}
+
+// SINE: the hot path without the switch (the kernels are instantiated both ways).
+template <bool SINE>
+SIREN_HD Derivs derivs_of(Activation act, float z, float w0) {
+  if (SINE) return sine_derivs_at(z, w0);
+  return act_derivs(act, z, w0);
+}
+
+// ------------------------------------------------------------------ hidden activation layers
+
+// One activation layer: z holds W h (the GEMM's output, WITHOUT the bias: the bias is added to the
+// value row on the fly, here and in the backward pass, so z is never written back); h receives the
+// activation's jets. z and h may be the same buffer (inference): each element reads all of its rows
+// before it writes any.
+struct ActForward {
+  const float* z = nullptr;
+  float* h = nullptr;
+  const float* bias = nullptr;
+  size_t n = 0;  // samples
+  int w = 0;     // features (the layer's fan_out)
+  int d = 0;     // input dimension (number of partial rows)
+  float w0 = 0;
+  Activation act = Activation::Sine;
+  bool round_out = false;  // h feeds a TF32 GEMM: store it rounded to TF32
+};
+
+// Feature i of sample s. MODE is a JetMode.
+template <int MODE, bool SINE>
+SIREN_HD void act_forward_at(const ActForward& a, size_t s, int i) {
+  const JetMode mode = JetMode(MODE);
+  const int rows = rows_of(mode, a.d);
+  const size_t w = size_t(a.w);
+  const size_t base = s * size_t(rows) * w + size_t(i);
+  const float z = a.z[base] + a.bias[i];
+  if constexpr (MODE == int(JetMode::Value)) {
+    a.h[base] = maybe_tf32(derivs_of<SINE>(a.act, z, a.w0).f, a.round_out);
+  } else {
+    float dz[kMaxInDim];
+    float sq = 0.0f;
+SIREN_UNROLL
+    for (int k = 0; k < kMaxInDim; ++k) {
+      dz[k] = k < a.d ? a.z[base + size_t(1 + k) * w] : 0.0f;
+      sq += dz[k] * dz[k];
+    }
+    const float lz = mode == JetMode::Laplacian ? a.z[base + size_t(1 + a.d) * w] : 0.0f;
+    const Derivs q = derivs_of<SINE>(a.act, z, a.w0);
+    a.h[base] = maybe_tf32(q.f, a.round_out);
+SIREN_UNROLL
+    for (int k = 0; k < kMaxInDim; ++k)
+      if (k < a.d) a.h[base + size_t(1 + k) * w] = maybe_tf32(q.d1 * dz[k], a.round_out);
+    if (mode == JetMode::Laplacian) a.h[base + size_t(1 + a.d) * w] = maybe_tf32(q.d1 * lz + q.d2 * sq, a.round_out);
+  }
+}
+
+// The adjoint: g holds dLoss/dh on entry and dLoss/dz on exit (in place). Returns dLoss/dz of the
+// value row, whose sum over samples is the bias gradient.
+struct ActBackward {
+  const float* z = nullptr;  // as in the forward pass (without the bias)
+  float* g = nullptr;
+  const float* bias = nullptr;
+  size_t n = 0;
+  int w = 0, d = 0;
+  float w0 = 0;
+  Activation act = Activation::Sine;
+  bool round_out = false;  // dLoss/dz feeds TF32 GEMMs: store it rounded (the returned value is not)
+};
+
+// The elementwise adjoint of DESIGN.md section 3 on registers: dz, lz, the adjoints g0 (value),
+// gd[k] (partials), gl (Laplacian) in; g0, gd[k], gl replaced by the adjoints w.r.t. z's jets.
+template <int MODE>
+SIREN_HD void jet_adjoint(const Derivs& q, int d, const float* dz, float lz, float& g0, float* gd, float& gl) {
+  const JetMode mode = JetMode(MODE);
+  float v = g0 * q.d1;
+  if constexpr (MODE != int(JetMode::Value)) {
+    float sq = 0.0f;
+SIREN_UNROLL
+    for (int k = 0; k < kMaxInDim; ++k) {
+      if (k >= d) continue;
+      sq += dz[k] * dz[k];
+      v += gd[k] * q.d2 * dz[k];
+      gd[k] = mode == JetMode::Laplacian ? gd[k] * q.d1 + 2.0f * gl * q.d2 * dz[k] : gd[k] * q.d1;
+    }
+    if (mode == JetMode::Laplacian) {
+      v += gl * (q.d2 * lz + q.d3 * sq);
+      gl = gl * q.d1;
+    }
+  } else {
+    (void)d;
+    (void)dz;
+    (void)lz;
+    (void)gd;
+    (void)gl;
+  }
+  g0 = v;
+}
+
+template <int MODE, bool SINE>
+SIREN_HD float act_backward_at(const ActBackward& a, size_t s, int i) {
+  const JetMode mode = JetMode(MODE);
+  const int rows = rows_of(mode, a.d);
+  const size_t w = size_t(a.w);
+  const size_t base = s * size_t(rows) * w + size_t(i);
+  const float z = a.z[base] + a.bias[i];
+  const Derivs q = derivs_of<SINE>(a.act, z, a.w0);
+  float g0 = a.g[base];
+  float dz[kMaxInDim], gd[kMaxInDim];
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k) {
+    const bool live = mode != JetMode::Value && k < a.d;
+    dz[k] = live ? a.z[base + size_t(1 + k) * w] : 0.0f;
+    gd[k] = live ? a.g[base + size_t(1 + k) * w] : 0.0f;
+  }
+  const size_t lrow = base + size_t(1 + a.d) * w;
+  const float lz = mode == JetMode::Laplacian ? a.z[lrow] : 0.0f;
+  float gl = mode == JetMode::Laplacian ? a.g[lrow] : 0.0f;
+  jet_adjoint<MODE>(q, a.d, dz, lz, g0, gd, gl);
+  a.g[base] = maybe_tf32(g0, a.round_out);
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k)
+    if (mode != JetMode::Value && k < a.d) a.g[base + size_t(1 + k) * w] = maybe_tf32(gd[k], a.round_out);
+  if (mode == JetMode::Laplacian) a.g[lrow] = maybe_tf32(gl, a.round_out);
+  return g0;
+}
+
+// ------------------------------------------------------------------ the first layer, fused
+
+// Networks without a positional encoding see the raw coordinates, whose jets are constant
+// (h = x, D_k h = e_k, L h = 0). The first linear layer and its activation are then one kernel that
+// reads the coordinates (through the batch's index, if any) and writes the activation's jets; z is
+// recomputed in the backward pass instead of being stored, and the weight gradient of that layer,
+// dW[i][j] = sum_s (dz_value x_j + dz_partial_j), is a reduction in the same kernel.
+struct FirstLayer {
+  const float* coords = nullptr;    // count x d
+  const uint32_t* index = nullptr;  // batch -> sample, or null for samples base, base + 1, ...
+  size_t base = 0;                  // first sample of this chunk (in the batch)
+  size_t n = 0;                     // samples in this chunk
+  int d = 0, w = 0;
+  const float* W = nullptr;  // w x d, row-major
+  const float* b = nullptr;  // w
+  float w0 = 0;
+  Activation act = Activation::Sine;
+  float* h = nullptr;  // forward: n x rows x w
+  float* g = nullptr;  // backward: dLoss/dh on entry (not modified)
+  bool round_out = false;  // forward: h feeds a TF32 GEMM
+};
+
+SIREN_HD size_t sample_id(const uint32_t* index, size_t base, size_t s) { return index ? size_t(index[base + s]) : base + s; }
+
+struct FirstPre {
+  float z;
+  float x[kMaxInDim];
+  float dz[kMaxInDim];  // D_k z = W[i][k]
+};
+
+SIREN_HD FirstPre first_pre(const FirstLayer& a, size_t s, int i) {
+  FirstPre p;
+  const float* x = a.coords + sample_id(a.index, a.base, s) * size_t(a.d);
+  const float* wi = a.W + size_t(i) * size_t(a.d);
+  float z = a.b[i];
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k) {
+    p.x[k] = k < a.d ? x[k] : 0.0f;
+    p.dz[k] = k < a.d ? wi[k] : 0.0f;
+    z += p.dz[k] * p.x[k];
+  }
+  p.z = z;
+  return p;
+}
+
+template <int MODE, bool SINE>
+SIREN_HD void first_forward_at(const FirstLayer& a, size_t s, int i) {
+  const JetMode mode = JetMode(MODE);
+  const int rows = rows_of(mode, a.d);
+  const size_t w = size_t(a.w);
+  const size_t base = s * size_t(rows) * w + size_t(i);
+  const FirstPre p = first_pre(a, s, i);
+  const Derivs q = derivs_of<SINE>(a.act, p.z, a.w0);
+  a.h[base] = maybe_tf32(q.f, a.round_out);
+  if constexpr (MODE != int(JetMode::Value)) {
+    float sq = 0.0f;
+SIREN_UNROLL
+    for (int k = 0; k < kMaxInDim; ++k) {
+      if (k >= a.d) continue;
+      a.h[base + size_t(1 + k) * w] = maybe_tf32(q.d1 * p.dz[k], a.round_out);
+      sq += p.dz[k] * p.dz[k];
+    }
+    if (mode == JetMode::Laplacian) a.h[base + size_t(1 + a.d) * w] = maybe_tf32(q.d2 * sq, a.round_out);  // L z = 0
+  }
+}
+
+// Gradient contributions of one (sample, feature): out[0] to the bias b[i], out[1 + j] to W[i][j].
+struct FirstGrads {
+  float v[1 + kMaxInDim];
+};
+
+template <int MODE, bool SINE>
+SIREN_HD FirstGrads first_backward_at(const FirstLayer& a, size_t s, int i) {
+  const JetMode mode = JetMode(MODE);
+  const int rows = rows_of(mode, a.d);
+  const size_t w = size_t(a.w);
+  const size_t base = s * size_t(rows) * w + size_t(i);
+  const FirstPre p = first_pre(a, s, i);
+  const Derivs q = derivs_of<SINE>(a.act, p.z, a.w0);
+  float g0 = a.g[base];
+  float gd[kMaxInDim];
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k) gd[k] = mode != JetMode::Value && k < a.d ? a.g[base + size_t(1 + k) * w] : 0.0f;
+  float gl = mode == JetMode::Laplacian ? a.g[base + size_t(1 + a.d) * w] : 0.0f;
+  jet_adjoint<MODE>(q, a.d, p.dz, 0.0f, g0, gd, gl);
+  FirstGrads r;
+  r.v[0] = g0;
+SIREN_UNROLL
+  for (int j = 0; j < kMaxInDim; ++j) r.v[1 + j] = j < a.d ? g0 * p.x[j] + gd[j] : 0.0f;  // input jets: x, e_j, 0
+  return r;
+}
+
+// ------------------------------------------------------------- input encoding (ReLU P.E.)
+
+// The input layer's jets for networks with a positional encoding, as core/network/input_encoding.h:
+// feature f < d is coordinate f; then for each frequency fi and coordinate j the pair
+// sin(2^fi pi x_j), cos(2^fi pi x_j). Element (s, f) writes all rows of feature f of sample s.
+struct Encode {
+  const float* coords = nullptr;
+  const uint32_t* index = nullptr;
+  size_t base = 0, n = 0;
+  int d = 0;
+  int e = 0;  // encoded width: d * (1 + 2 * frequencies)
+  float* out = nullptr;
+};
+
+template <int MODE>
+SIREN_HD void encode_at(const Encode& a, size_t s, int f) {
+  const JetMode mode = JetMode(MODE);
+  const int rows = rows_of(mode, a.d);
+  const size_t e = size_t(a.e);
+  const size_t base = s * size_t(rows) * e + size_t(f);
+  const float* x = a.coords + sample_id(a.index, a.base, s) * size_t(a.d);
+  float value, slope = 1.0f, curvature = 0.0f;  // d/dx_j and d2/dx_j2 of the feature
+  int j;
+  if (f < a.d) {
+    j = f;
+    value = x[j];
+  } else {
+    const int p = f - a.d;
+    const int fi = p / (2 * a.d);
+    j = (p % (2 * a.d)) / 2;
+    const bool is_cos = (p % 2) == 1;
+    // ldexp of pi in double, then rounded, as input_encoding.h (power-of-two scaling is exact).
+    const float amp = float(3.14159265358979323846 * double(1ull << fi));
+    float sn, cs;
+    sin_cos(amp * x[j], sn, cs);
+    value = is_cos ? cs : sn;
+    slope = is_cos ? -amp * sn : amp * cs;
+    curvature = is_cos ? -amp * amp * cs : -amp * amp * sn;
+  }
+  a.out[base] = value;
+  if constexpr (MODE != int(JetMode::Value)) {
+SIREN_UNROLL
+    for (int k = 0; k < kMaxInDim; ++k)
+      if (k < a.d) a.out[base + size_t(1 + k) * e] = k == j ? slope : 0.0f;
+    if (mode == JetMode::Laplacian) a.out[base + size_t(1 + a.d) * e] = curvature;
+  } else {
+    (void)slope;
+    (void)curvature;
+    (void)j;
+  }
+}
+
+// ---------------------------------------------------------------------------- output layer
+
+// Adds the output bias to the value rows: element (s, c).
+SIREN_HD void add_value_bias_at(float* out, const float* b, int rows, int c, size_t s, int ch) {
+  out[s * size_t(rows) * size_t(c) + size_t(ch)] += b[ch];
+}
+
+// Sample s's loss and its adjoint: the squared error of its output jets against its target times
+// `scale`, as core/network/loss.h's squared_error (rows the loss does not see get a zero adjoint);
+// or for LossKind::Sdf the reference's SDF loss of core/network/sdf_loss.h, whose means run over
+// the batch's sdf_on surface and sdf_off off-surface points.
+struct LossArgs {
+  LossKind kind = LossKind::Value;
+  int d = 0, c = 0;
+  const float* out = nullptr;      // n x rows x c
+  const float* targets = nullptr;  // count x target_width
+  const uint32_t* index = nullptr;
+  size_t base = 0, n = 0;
+  float scale = 0;
+  float* adjoint = nullptr;  // n x rows x c
+  size_t sdf_on = 0, sdf_off = 0;
+};
+
+// sdf_loss() of one sample (same arithmetic in double; 3 -> 1 networks, gradient jets).
+SIREN_HD double sdf_loss_at(const LossArgs& a, size_t s) {
+  const SdfLossWeights w{};
+  constexpr int rows = 4;
+  const float* o = a.out + s * rows;
+  float* adj = a.adjoint + s * rows;
+  const float* t = a.targets + sample_id(a.index, a.base, s) * size_t(kSdfTargetWidth);
+  const double inv_on = a.sdf_on ? 1.0 / double(a.sdf_on) : 0.0, inv_off = a.sdf_off ? 1.0 / double(a.sdf_off) : 0.0;
+  const double inv_all = 1.0 / double(a.sdf_on + a.sdf_off);
+  const double phi = o[0];
+  const double g[3] = {o[1], o[2], o[3]};
+  const double gn = sqrt_d(g[0] * g[0] + g[1] * g[1] + g[2] * g[2]);
+  const double sgn = phi > 0 ? 1.0 : phi < 0 ? -1.0 : 0.0;
+  double dphi = 0, dg[3] = {0, 0, 0};
+  double sum = w.eikonal * inv_all * (gn > 1.0 ? gn - 1.0 : 1.0 - gn);
+  if (gn > 0) {
+    const double k = w.eikonal * inv_all * (gn > 1 ? 1.0 : gn < 1 ? -1.0 : 0.0) / gn;
+    for (int i = 0; i < 3; ++i) dg[i] += k * g[i];
+  }
+  if (t[3] > 0.5f) {
+    sum += w.surface * inv_on * (phi < 0 ? -phi : phi);
+    dphi += w.surface * inv_on * sgn;
+    const double nv[3] = {t[0], t[1], t[2]};
+    const double nn = sqrt_d(nv[0] * nv[0] + nv[1] * nv[1] + nv[2] * nv[2]);
+    const double denom = gn * nn > 1e-8 ? gn * nn : 1e-8;
+    const double dot = g[0] * nv[0] + g[1] * nv[1] + g[2] * nv[2];
+    sum += w.normal * inv_on * (1.0 - dot / denom);
+    if (gn * nn > 1e-8)
+      for (int i = 0; i < 3; ++i) dg[i] -= w.normal * inv_on * (nv[i] / denom - dot * g[i] / (gn * gn * denom));
+    else
+      for (int i = 0; i < 3; ++i) dg[i] -= w.normal * inv_on * nv[i] / denom;
+  } else {
+    const double e = exp_d(-w.off_surface_sharpness * (phi < 0 ? -phi : phi));
+    sum += w.off_surface * inv_off * e;
+    dphi -= w.off_surface * inv_off * w.off_surface_sharpness * sgn * e;
+  }
+  adj[0] = float(dphi);
+  for (int i = 0; i < 3; ++i) adj[1 + i] = float(dg[i]);
+  return sum;
+}
+
+SIREN_HD double loss_at(const LossArgs& a, size_t s) {
+  if (a.kind == LossKind::Sdf) return sdf_loss_at(a, s);
+  const JetMode mode = a.kind == LossKind::Value ? JetMode::Value
+                       : a.kind == LossKind::Laplacian ? JetMode::Laplacian : JetMode::Gradient;
+  const int rows = rows_of(mode, a.d);
+  const int tw = a.kind == LossKind::Gradient ? a.c * a.d : a.c;
+  const float* o = a.out + s * size_t(rows) * size_t(a.c);
+  float* g = a.adjoint + s * size_t(rows) * size_t(a.c);
+  const float* t = a.targets + sample_id(a.index, a.base, s) * size_t(tw);
+  for (int r = 0; r < rows * a.c; ++r) g[r] = 0.0f;
+  double sum = 0;
+  for (int ch = 0; ch < a.c; ++ch) {
+    if (a.kind == LossKind::Gradient) {
+      for (int k = 0; k < a.d; ++k) {
+        const int idx = (1 + k) * a.c + ch;
+        const float diff = o[idx] - t[ch * a.d + k];
+        sum += double(diff) * double(diff);
+        g[idx] = 2.0f * diff * a.scale;
+      }
+    } else {
+      const int idx = (a.kind == LossKind::Value ? 0 : 1 + a.d) * a.c + ch;
+      const float diff = o[idx] - t[ch];
+      sum += double(diff) * double(diff);
+      g[idx] = 2.0f * diff * a.scale;
+    }
+  }
+  return sum;
+}
+
+// The output jets of sample s, channel ch, into evaluate()'s layout (FieldJets).
+struct Extract {
+  const float* out = nullptr;  // n x rows x c (bias added)
+  size_t n = 0;
+  int d = 0, c = 0;
+  JetMode mode = JetMode::Value;
+  float* value = nullptr;      // n x c
+  float* gradient = nullptr;   // n x c x d (Gradient, Laplacian)
+  float* laplacian = nullptr;  // n x c (Laplacian)
+};
+
+SIREN_HD void extract_at(const Extract& a, size_t s, int ch) {
+  const int rows = rows_of(a.mode, a.d);
+  const float* o = a.out + s * size_t(rows) * size_t(a.c);
+  const size_t vc = s * size_t(a.c) + size_t(ch);
+  a.value[vc] = o[ch];
+  if (a.mode == JetMode::Value) return;
+  for (int k = 0; k < a.d; ++k) a.gradient[vc * size_t(a.d) + size_t(k)] = o[(1 + k) * a.c + ch];
+  if (a.mode == JetMode::Laplacian) a.laplacian[vc] = o[(1 + a.d) * a.c + ch];
+}
+
+// ----------------------------------------------------------------------------------- Adam
+
+// The step's scalars, computed once on the device from the step count (core/optim/adam.cpp's
+// arithmetic, in the same precision).
+struct AdamHyper {
+  float lr = 1e-4f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, clip = 0.0f;
+};
+struct AdamScalars {
+  float step_size = 0, inv_sqrt_bc2 = 0, grad_scale = 1;
+};
+
+SIREN_HD AdamScalars adam_scalars(const AdamHyper& h, unsigned long long t, double grad_sqnorm) {
+  AdamScalars s;
+  const double bc1 = 1.0 - pow_d(double(h.beta1), double(t));
+  const double bc2 = 1.0 - pow_d(double(h.beta2), double(t));
+  s.step_size = float(double(h.lr) / bc1);
+  s.inv_sqrt_bc2 = float(1.0 / sqrt_d(bc2));
+  s.grad_scale = 1.0f;
+  if (h.clip > 0.0f) {
+    const double norm = sqrt_d(grad_sqnorm);
+    // PyTorch's clip_grad_norm_ adds 1e-6 to the norm (core/optim/adam.cpp does too).
+    if (norm > double(h.clip)) s.grad_scale = float(double(h.clip) / (norm + 1e-6));
+  }
+  return s;
+}
+
+SIREN_HD void adam_at(const AdamHyper& h, const AdamScalars& sc, float* p, float* m, float* v, const float* grads,
+                      size_t i) {
+  const float g = sc.grad_scale == 1.0f ? grads[i] : grads[i] * sc.grad_scale;
+  const float mi = h.beta1 * m[i] + (1.0f - h.beta1) * g;
+  const float vi = h.beta2 * v[i] + (1.0f - h.beta2) * g * g;
+  m[i] = mi;
+  v[i] = vi;
+  p[i] -= sc.step_size * mi / (sqrt_f(vi) * sc.inv_sqrt_bc2 + h.eps);
+}
+
+// ------------------------------------------------------------------------- batch sampling
+
+// A counter-based generator: the batch's i-th sample of draw `draw` is a pure function of
+// (seed, draw, i), so the sampling kernel needs no state and is the same in a CUDA graph.
+SIREN_HD uint64_t mix64(uint64_t x) {
+  // splitmix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+SIREN_HD uint64_t mul_high64(uint64_t a, uint64_t b) {
+#if defined(__CUDA_ARCH__)
+  return __umul64hi(a, b);
+#else
+  return uint64_t((static_cast<unsigned __int128>(a) * b) >> 64);
+#endif
+}
+
+// Uniform in [0, count) (Lemire's multiply-shift; the bias is below count / 2^64).
+SIREN_HD uint32_t sample_index_at(uint64_t seed, uint64_t draw, uint64_t i, uint64_t count) {
+  const uint64_t r = mix64(mix64(seed ^ (draw * 0xD1B54A32D192ED03ull)) + i);
+  return uint32_t(mul_high64(r, count));
+}
+
+// Uniform in [-1, 1): coordinate k of the i-th fresh off-surface point of draw `draw` (SDF steps).
+SIREN_HD float uniform_point_at(uint64_t seed, uint64_t draw, uint64_t i, int k) {
+  const uint64_t r = mix64(mix64(seed ^ 0xA0761D6478BD642Full ^ (draw * 0xE7037ED1A0B428DBull)) + i * 3 + uint64_t(k));
+  return float(int64_t(r >> 40) - (int64_t(1) << 23)) * (1.0f / float(1 << 23));
+}
+
+// The batch of an SDF step, as the CPU trainer's: n surface samples (through `index`, or the first
+// n) with their targets, then n fresh uniform points in [-1,1]^3 with target flag 0. Element i < 2n.
+struct SdfBatch {
+  const float* coords = nullptr;   // count x 3
+  const float* targets = nullptr;  // count x 4
+  const uint32_t* index = nullptr;
+  size_t n = 0;
+  uint64_t seed = 0;
+  float* out_coords = nullptr;   // 2n x 3
+  float* out_targets = nullptr;  // 2n x 4
+};
+
+SIREN_HD void sdf_batch_at(const SdfBatch& a, uint64_t draw, size_t i) {
+  if (i < a.n) {
+    const size_t j = sample_id(a.index, 0, i);
+    for (int k = 0; k < 3; ++k) a.out_coords[i * 3 + size_t(k)] = a.coords[j * 3 + size_t(k)];
+    for (int k = 0; k < kSdfTargetWidth; ++k)
+      a.out_targets[i * size_t(kSdfTargetWidth) + size_t(k)] = a.targets[j * size_t(kSdfTargetWidth) + size_t(k)];
+  } else {
+    for (int k = 0; k < 3; ++k) a.out_coords[i * 3 + size_t(k)] = uniform_point_at(a.seed, draw, i - a.n, k);
+    for (int k = 0; k < kSdfTargetWidth; ++k) a.out_targets[i * size_t(kSdfTargetWidth) + size_t(k)] = 0.0f;
+  }
+}
+
+}  // namespace siren::cuda

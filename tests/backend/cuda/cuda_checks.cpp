@@ -1,0 +1,472 @@
+#include "tests/backend/cuda/cuda_checks.h"
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <random>
+#include <sstream>
+
+#include "core/backend/cpu/cpu_backend.h"
+#include "core/backend/cuda/cuda_backend.h"
+#include "core/network/parameters.h"
+#include "core/util/error.h"
+
+namespace siren::cuda_checks {
+
+namespace {
+
+// ------------------------------------------------------------------------------- helpers
+
+NetworkConfig small_network(Activation act, int dim) {
+  NetworkConfig cfg;
+  cfg.in_dim = dim;
+  cfg.out_dim = 3;
+  cfg.hidden_features = 48;
+  cfg.hidden_layers = 2;
+  cfg.activation = act;
+  cfg.pe_frequencies = act == Activation::ReluPE ? 4 : 0;
+  cfg.init = act == Activation::Sine ? InitScheme::Siren : InitScheme::TorchDefault;
+  return cfg;
+}
+
+NetworkConfig reference_network() {
+  NetworkConfig cfg;
+  cfg.in_dim = 2;
+  cfg.out_dim = 3;
+  cfg.hidden_features = 256;
+  cfg.hidden_layers = 3;
+  return cfg;
+}
+
+// Uniform in [-1, 1): random inputs, never zeros.
+std::vector<float> uniform(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+std::shared_ptr<TrainingData> make_data(int in_dim, int out_dim, LossKind kind, size_t n, uint64_t seed) {
+  auto data = std::make_shared<TrainingData>();
+  data->in_dim = in_dim;
+  data->out_dim = out_dim;
+  data->loss = kind;
+  data->count = n;
+  data->coords = uniform(n * size_t(in_dim), seed);
+  data->targets = uniform(n * size_t(target_width(kind, in_dim, out_dim)), seed + 1);
+  return data;
+}
+
+// Norm-wise relative error of a against b (absolute where b is all zeros, e.g. ReLU Laplacians).
+double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = double(a[i]) - double(b[i]);
+    num += d * d;
+    den += double(b[i]) * double(b[i]);
+  }
+  if (!std::isfinite(num)) return INFINITY;
+  return den == 0 ? std::sqrt(num) : std::sqrt(num / den);
+}
+
+double rel_diff(double a, double b) { return std::fabs(a - b) / std::max(std::fabs(b), 1e-30); }
+
+std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true) {
+  cuda::CudaOptions o;
+  o.precision = p;
+  o.workspace_bytes = workspace;
+  o.graphs = graphs;
+  return std::make_unique<cuda::CudaBackend>(o);
+}
+
+// Accumulates "name err" entries and whether each is within its tolerance.
+class Report {
+ public:
+  void add(const std::string& what, double err, double tol) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s%s %.2e", out_.tellp() > 0 ? ", " : "", what.c_str(), err);
+    out_ << buf;
+    if (!(err <= tol)) {
+      ok_ = false;
+      char b2[64];
+      std::snprintf(b2, sizeof b2, " (> %.0e)", tol);
+      out_ << b2;
+    }
+  }
+  void fail(const std::string& why) {
+    ok_ = false;
+    out_ << (out_.tellp() > 0 ? "; " : "") << why;
+  }
+  void note(const std::string& s) { out_ << (out_.tellp() > 0 ? "; " : "") << s; }
+  Result result() const { return {ok_, out_.str()}; }
+
+ private:
+  std::ostringstream out_;
+  bool ok_ = true;
+};
+
+const char* mode_name(JetMode m) { return m == JetMode::Value ? "value" : m == JetMode::Gradient ? "gradient" : "laplacian"; }
+
+// ------------------------------------------------------------------------------- checks
+
+// evaluate() in all three jet modes, against the CPU; also through chunks of 256 samples.
+Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec) {
+  Report r;
+  const double tol = tolerance(prec);
+  const std::vector<float> p = init_parameters(cfg, 1);
+  const std::vector<float> x = uniform(n * size_t(cfg.in_dim), 2);
+  cpu::CpuBackend cpu;
+  auto gpu = cuda_backend(prec);
+  auto chunked = cuda_backend(prec, /*workspace=*/1);  // the minimum: 256 samples per chunk
+  for (JetMode mode : {JetMode::Value, JetMode::Gradient, JetMode::Laplacian}) {
+    const FieldJets a = cpu.evaluate(cfg, p, x.data(), n, mode);
+    const FieldJets b = gpu->evaluate(cfg, p, x.data(), n, mode);
+    const FieldJets c = chunked->evaluate(cfg, p, x.data(), n, mode);
+    const std::string m = mode_name(mode);
+    r.add(m + " value", rel_err(b.value, a.value), tol);
+    if (mode != JetMode::Value) r.add(m + " gradient", rel_err(b.gradient, a.gradient), tol);
+    if (mode == JetMode::Laplacian) r.add(m + " laplacian", rel_err(b.laplacian, a.laplacian), tol);
+    r.add(m + " chunked", std::max({rel_err(c.value, a.value), rel_err(c.gradient, a.gradient),
+                                    rel_err(c.laplacian, a.laplacian)}),
+          tol);
+  }
+  return r.result();
+}
+
+// loss_and_gradient() for all three losses, against the CPU; also through chunks of 256 samples.
+Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec) {
+  Report r;
+  const double tol = tolerance(prec);
+  const std::vector<float> p = init_parameters(cfg, 4);
+  cpu::CpuBackend cpu;
+  auto gpu = cuda_backend(prec);
+  auto chunked = cuda_backend(prec, /*workspace=*/1);
+  for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
+    auto data = make_data(cfg.in_dim, cfg.out_dim, kind, n, 5);
+    std::vector<float> ga, gb, gc;
+    const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
+    const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
+    const double lc = chunked->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gc);
+    const std::string k = to_string(kind);
+    r.add(k + " loss", rel_diff(lb, la), tol);
+    r.add(k + " grad", rel_err(gb, ga), tol);
+    r.add(k + " chunked", std::max(rel_diff(lc, la), rel_err(gc, ga)), tol);
+  }
+  return r.result();
+}
+
+// Several Adam steps on all samples, against the CPU: the losses step by step and the parameters.
+Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec) {
+  Report r;
+  const double tol = tolerance(prec);
+  const std::vector<float> p0 = init_parameters(cfg, 6);
+  auto data = make_data(cfg.in_dim, cfg.out_dim, kind, 2001, 7);
+  AdamConfig adam;
+  adam.lr = 1e-3f;
+  adam.clip_grad_norm = clip;
+  cpu::CpuBackend cpu;
+  auto gpu = cuda_backend(prec);
+  auto ta = cpu.make_trainer(cfg, p0, adam, data, 0, 0);
+  auto tb = gpu->make_trainer(cfg, p0, adam, data, 0, 0);
+  double worst_loss = 0;
+  const int steps = 5;
+  for (int i = 1; i <= steps; ++i) {
+    const StepStats sa = ta->step();
+    tb->step();
+    const StepStats sb = cuda::synchronize(*tb);
+    if (sb.step != uint64_t(i) || sa.step != uint64_t(i)) r.fail("step numbers " + std::to_string(sa.step) + " vs " + std::to_string(sb.step));
+    worst_loss = std::max(worst_loss, rel_diff(sb.loss, sa.loss));
+  }
+  r.add("losses", worst_loss, tol);
+  const std::vector<float> pa = ta->parameters(), pb = tb->parameters();
+  r.add("params", rel_err(pb, pa), tol);
+  // The updates themselves (informative: a gradient component near zero may take Adam's step with
+  // either sign, so this is not held to the tolerance).
+  std::vector<float> da(pa.size()), db(pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    da[i] = pa[i] - p0[i];
+    db[i] = pb[i] - p0[i];
+  }
+  r.note("updates " + std::to_string(rel_err(db, da)));
+  return r.result();
+}
+
+// Random batches drawn on the GPU train: the loss over all samples falls (as the CPU test's).
+Result check_batches(Precision prec) {
+  Report r;
+  const NetworkConfig cfg = small_network(Activation::Sine, 2);
+  auto data = make_data(2, 3, LossKind::Value, 1024, 8);
+  for (size_t i = 0; i < 1024; ++i)
+    for (int c = 0; c < 3; ++c) data->targets[i * 3 + size_t(c)] = std::sin(3 * data->coords[2 * i] + float(c)) * 0.5f;
+  auto gpu = cuda_backend(prec);
+  AdamConfig adam;
+  adam.lr = 1e-3f;
+  auto t = gpu->make_trainer(cfg, init_parameters(cfg, 8), adam, data, 256, 9);
+  std::vector<float> g;
+  const double before = t->loss_and_gradient(g);
+  for (int i = 0; i < 100; ++i) t->step();
+  const double after = t->loss_and_gradient(g);
+  r.add("loss after / before", after / before, 0.2);
+  return r.result();
+}
+
+// A step replayed from the CUDA graph equals the same step launched kernel by kernel.
+Result check_graph(Precision prec) {
+  Report r;
+  const NetworkConfig cfg = small_network(Activation::Sine, 3);
+  auto data = make_data(3, 3, LossKind::Laplacian, 3001, 10);
+  const std::vector<float> p0 = init_parameters(cfg, 11);
+  auto with = cuda_backend(prec, 0, true);
+  auto without = cuda_backend(prec, 0, false);
+  auto ta = with->make_trainer(cfg, p0, AdamConfig{}, data, 700, 12);
+  auto tb = without->make_trainer(cfg, p0, AdamConfig{}, data, 700, 12);
+  for (int i = 0; i < 6; ++i) {
+    ta->step();
+    tb->step();
+  }
+  const StepStats sa = cuda::synchronize(*ta), sb = cuda::synchronize(*tb);
+  if (!cuda::uses_graph(*ta)) r.fail("the step was not captured in a CUDA graph (capture failed; plain launches)");
+  if (cuda::uses_graph(*tb)) r.fail("graphs=false captured a graph");
+  r.add("params", rel_err(ta->parameters(), tb->parameters()), 1e-6);
+  r.add("loss", rel_diff(sa.loss, sb.loss), 1e-6);
+  return r.result();
+}
+
+// step() returns losses that lag by at most kMaxLossLag steps; synchronize() the exact last one.
+Result check_lag(Precision prec) {
+  Report r;
+  const NetworkConfig cfg = small_network(Activation::Sine, 2);
+  auto data = make_data(2, 3, LossKind::Value, 4000, 13);
+  auto gpu = cuda_backend(prec);
+  auto t = gpu->make_trainer(cfg, init_parameters(cfg, 14), AdamConfig{}, data, 0, 0);
+  uint64_t last = 0;
+  for (uint64_t taken = 1; taken <= 40; ++taken) {
+    const StepStats s = t->step();
+    if (taken == 1 && s.step != 1) r.fail("the first step returned step " + std::to_string(s.step));
+    if (s.step > taken || s.step + uint64_t(cuda::kMaxLossLag) < taken || s.step < last || !std::isfinite(s.loss)) {
+      r.fail("step " + std::to_string(taken) + " returned the loss of step " + std::to_string(s.step));
+      break;
+    }
+    last = s.step;
+  }
+  const StepStats s = cuda::synchronize(*t);
+  if (s.step != 40) r.fail("synchronize() returned step " + std::to_string(s.step));
+  std::vector<float> g;
+  t->loss_and_gradient(g);
+  r.note("steps returned up to " + std::to_string(last) + " of 40 queued");
+  return r.result();
+}
+
+// set_parameters() restarts Adam exactly; set_learning_rate() reaches the device.
+Result check_restart(Precision prec) {
+  Report r;
+  const NetworkConfig cfg = small_network(Activation::Sine, 2);
+  auto data = make_data(2, 3, LossKind::Gradient, 1500, 15);
+  const std::vector<float> p0 = init_parameters(cfg, 16);
+  auto gpu = cuda_backend(prec);
+  auto ta = gpu->make_trainer(cfg, p0, AdamConfig{}, data, 500, 17);
+  auto tb = gpu->make_trainer(cfg, p0, AdamConfig{}, data, 0, 17);
+  for (int i = 0; i < 3; ++i) ta->step();
+  ta->set_parameters(p0);
+  ta->set_batch_size(0);
+  const StepStats first = ta->step();
+  if (first.step != 1) r.fail("after set_parameters() the first step is " + std::to_string(first.step));
+  tb->step();
+  for (int i = 0; i < 2; ++i) {
+    ta->step();
+    tb->step();
+  }
+  r.add("restarted vs fresh params", rel_err(ta->parameters(), tb->parameters()), 1e-6);
+  ta->set_learning_rate(0.0f);
+  const std::vector<float> before = ta->parameters();
+  ta->step();
+  r.add("lr 0 moves params", rel_err(ta->parameters(), before), 0.0);
+  if (ta->learning_rate() != 0.0f) r.fail("learning_rate() does not return the new rate");
+  return r.result();
+}
+
+// With the GPU nearly full, a trainer falls back to smaller chunks and computes the same gradient.
+Result check_out_of_memory(Precision prec) {
+  Report r;
+  const NetworkConfig cfg = reference_network();
+  auto data = make_data(2, 3, LossKind::Laplacian, 65536, 18);  // wants ~2.7 GB of activations
+  const std::vector<float> p = init_parameters(cfg, 19);
+  auto gpu = cuda_backend(prec);
+  std::vector<float> ga, gb;
+  const double la = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
+  // Take all but ~400 MB of the free memory.
+  std::vector<void*> hog;
+  size_t free_b = 0, total_b = 0;
+  if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) return {false, "cudaMemGetInfo failed"};
+  size_t left = free_b > (size_t(400) << 20) ? free_b - (size_t(400) << 20) : 0;
+  for (size_t piece = size_t(1) << 30; left > 0 && piece >= (size_t(16) << 20);) {
+    void* q = nullptr;
+    const size_t want = std::min(piece, left);
+    if (cudaMalloc(&q, want) == cudaSuccess) {
+      hog.push_back(q);
+      left -= want;
+    } else {
+      (void)cudaGetLastError();
+      piece /= 2;
+    }
+  }
+  double lb = 0;
+  std::string error;
+  try {
+    // Asks for all 2.7 GB of activations at once, so the allocation fails and the retries halve it.
+    auto greedy = cuda_backend(prec, size_t(8) << 30);
+    lb = greedy->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  for (void* q : hog) (void)cudaFree(q);
+  if (!error.empty()) {
+    r.fail("with 400 MB free: " + error);
+    return r.result();
+  }
+  r.add("loss", rel_diff(lb, la), 1e-5);
+  r.add("grad", rel_err(gb, ga), 1e-5);
+  return r.result();
+}
+
+// Points on a sphere of radius 0.5 with outward normals, every third flagged off-surface so that
+// loss_and_gradient (which draws no random points) sees every term of the SDF loss.
+std::shared_ptr<TrainingData> sphere_data(size_t n, bool all_on_surface) {
+  auto data = make_data(3, 1, LossKind::Sdf, n, 20);
+  for (size_t i = 0; i < n; ++i) {
+    float* p = &data->coords[i * 3];
+    const float len = std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]) + 1e-6f;
+    for (int k = 0; k < 3; ++k) {
+      p[k] *= 0.5f / len;
+      data->targets[i * 4 + size_t(k)] = p[k] / 0.5f;
+    }
+    data->targets[i * 4 + 3] = !all_on_surface && i % 3 == 2 ? 0.0f : 1.0f;
+  }
+  return data;
+}
+
+NetworkConfig sdf_network() {
+  NetworkConfig cfg = small_network(Activation::Sine, 3);
+  cfg.out_dim = 1;
+  return cfg;
+}
+
+// The SDF loss and its gradient against the CPU.
+Result check_sdf_gradient(Precision prec) {
+  Report r;
+  const double tol = tolerance(prec);
+  const NetworkConfig cfg = sdf_network();
+  const std::vector<float> p = init_parameters(cfg, 21);
+  auto data = sphere_data(3001, false);
+  cpu::CpuBackend cpu;
+  auto gpu = cuda_backend(prec);
+  std::vector<float> ga, gb;
+  const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
+  const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
+  r.add("loss", rel_diff(lb, la), tol);
+  r.add("grad", rel_err(gb, ga), tol);
+  return r.result();
+}
+
+// Training an SDF of a sphere on the GPU (random batches, fresh off-surface points, clipping): the
+// surface and the normals are learnt as on the CPU (tests/backend/test_cpu_backend.cpp).
+Result check_sdf_fit(Precision prec) {
+  Report r;
+  NetworkConfig cfg = sdf_network();
+  cfg.hidden_features = 64;
+  auto data = sphere_data(2000, true);
+  auto gpu = cuda_backend(prec);
+  AdamConfig adam;
+  adam.clip_grad_norm = 1.0f;
+  auto t = gpu->make_trainer(cfg, init_parameters(cfg, 5), adam, data, 500, 6);
+  const double first = t->step().loss;
+  for (int i = 0; i < 400; ++i) t->step();
+  const double last = cuda::synchronize(*t).loss;
+  const FieldJets j = gpu->evaluate(cfg, t->parameters(), data->coords.data(), 2000, JetMode::Gradient);
+  double abs_phi = 0, cosine = 0;
+  for (size_t i = 0; i < 2000; ++i) {
+    const float* g = &j.gradient[i * 3];
+    const float* nrm = &data->targets[i * 4];
+    const double gn = std::sqrt(double(g[0]) * g[0] + double(g[1]) * g[1] + double(g[2]) * g[2]);
+    abs_phi += std::fabs(j.value[i]);
+    cosine += (g[0] * nrm[0] + g[1] * nrm[1] + g[2] * nrm[2]) / std::max(gn, 1e-12);
+  }
+  r.add("mean |phi|", abs_phi / 2000, 0.01);
+  r.add("1 - mean cos", 1 - cosine / 2000, 0.1);
+  r.add("loss last / first", last / first, 0.5);
+  return r.result();
+}
+
+using CheckFn = std::function<Result(Precision)>;
+
+const std::vector<std::pair<std::string, CheckFn>>& registry() {
+  static const std::vector<std::pair<std::string, CheckFn>> checks = [] {
+    std::vector<std::pair<std::string, CheckFn>> v;
+    const std::pair<const char*, Activation> acts[] = {
+        {"sine", Activation::Sine}, {"relu", Activation::Relu}, {"tanh", Activation::Tanh}, {"relu-pe", Activation::ReluPE}};
+    for (const auto& [name, act] : acts)
+      for (int d = 1; d <= 3; ++d) {
+        const Activation a = act;
+        v.emplace_back(std::string("evaluate/") + name + "/" + std::to_string(d) + "d",
+                       [a, d](Precision p) { return check_evaluate(small_network(a, d), 3001, p); });
+        v.emplace_back(std::string("gradient/") + name + "/" + std::to_string(d) + "d",
+                       [a, d](Precision p) { return check_gradient(small_network(a, d), 3001, p); });
+      }
+    for (int d = 1; d <= 3; ++d)
+      v.emplace_back("adam/sine/" + std::to_string(d) + "d", [d](Precision p) {
+        return check_adam(small_network(Activation::Sine, d), d == 2 ? LossKind::Laplacian : LossKind::Value, 0, p);
+      });
+    v.emplace_back("adam/relu/2d", [](Precision p) { return check_adam(small_network(Activation::Relu, 2), LossKind::Gradient, 0, p); });
+    v.emplace_back("adam/tanh/3d", [](Precision p) { return check_adam(small_network(Activation::Tanh, 3), LossKind::Laplacian, 0, p); });
+    v.emplace_back("adam-clip/sine/3d", [](Precision p) {
+      return check_adam(small_network(Activation::Sine, 3), LossKind::Gradient, 1e-3f, p);
+    });
+    v.emplace_back("reference/evaluate", [](Precision p) { return check_evaluate(reference_network(), 4096, p); });
+    v.emplace_back("reference/gradient", [](Precision p) { return check_gradient(reference_network(), 4096, p); });
+    v.emplace_back("reference/adam", [](Precision p) { return check_adam(reference_network(), LossKind::Gradient, 0, p); });
+    v.emplace_back("sdf/gradient", check_sdf_gradient);
+    v.emplace_back("sdf/fit-sphere", check_sdf_fit);
+    v.emplace_back("batches-descend", check_batches);
+    v.emplace_back("graph-equals-launches", check_graph);
+    v.emplace_back("loss-lag", check_lag);
+    v.emplace_back("restart-and-lr", check_restart);
+    v.emplace_back("out-of-memory-retry", check_out_of_memory);
+    return v;
+  }();
+  return checks;
+}
+
+}  // namespace
+
+std::string unavailable_reason() {
+  const cuda::Availability a = cuda::probe();
+  return a.usable ? std::string() : a.reason;
+}
+
+double tolerance(Precision precision) { return precision == Precision::Tf32 ? 2e-3 : 1e-5; }
+
+std::vector<std::string> names() {
+  std::vector<std::string> out;
+  for (const auto& [name, fn] : registry()) out.push_back(name);
+  return out;
+}
+
+Result run(const std::string& name, Precision precision) {
+  for (const auto& [n, fn] : registry()) {
+    if (n != name) continue;
+    try {
+      return fn(precision);
+    } catch (const std::exception& e) {
+      return {false, std::string("exception: ") + e.what()};
+    }
+  }
+  return {false, "no check named " + name};
+}
+
+}  // namespace siren::cuda_checks

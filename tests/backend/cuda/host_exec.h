@@ -1,0 +1,141 @@
+#pragma once
+// A JetExec on the host: the CUDA kernels' per-element functions (jet_kernels.h) in plain loops, and
+// a reference column-major GEMM with cuBLAS's argument conventions. Running DeviceMlp through it
+// checks, without a GPU, the orchestration, every GEMM's transposes and leading dimensions, and the
+// indexing and arithmetic of every kernel; what it cannot check is the CUDA launch geometry and the
+// block reductions (tests/backend/cuda/cuda_checks.cpp does, on a GPU).
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/backend/cuda/device_mlp.h"
+#include "core/util/error.h"
+
+namespace siren::cuda::testing {
+
+class HostExec : public JetExec {
+ public:
+  int gemms = 0;             // calls, for the tests
+  long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
+
+  // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
+  // DeviceMlp's TF32 path stores its operands rounded, so this must change nothing (tf32_inexact).
+  float tf32_operand(float x) {
+    uint32_t u;
+    std::memcpy(&u, &x, sizeof u);
+    u &= 0xFFFFE000u;
+    float t;
+    std::memcpy(&t, &u, sizeof t);
+    if (t != x) ++tf32_inexact;
+    return t;
+  }
+
+  void gemm(const GemmCall& g) override {
+    ++gemms;
+    // cuBLAS: C(m x n) = op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
+    auto A = [&](int i, int p) {
+      const float v = g.trans_a ? g.a[size_t(p) + size_t(i) * size_t(g.lda)] : g.a[size_t(i) + size_t(p) * size_t(g.lda)];
+      return g.tf32_ok ? tf32_operand(v) : v;
+    };
+    auto B = [&](int p, int j) {
+      const float v = g.trans_b ? g.b[size_t(j) + size_t(p) * size_t(g.ldb)] : g.b[size_t(p) + size_t(j) * size_t(g.ldb)];
+      return g.tf32_ok ? tf32_operand(v) : v;
+    };
+    if (g.trans_a ? g.lda < g.k : g.lda < g.m) throw Error("gemm: lda too small");
+    if (g.trans_b ? g.ldb < g.n : g.ldb < g.k) throw Error("gemm: ldb too small");
+    if (g.ldc < g.m) throw Error("gemm: ldc too small");
+    for (int j = 0; j < g.n; ++j)
+      for (int i = 0; i < g.m; ++i) {
+        double acc = 0;
+        for (int p = 0; p < g.k; ++p) acc += double(A(i, p)) * double(B(p, j));
+        float& c = g.c[size_t(i) + size_t(j) * size_t(g.ldc)];
+        c = g.beta == 0.0f ? float(acc) : float(acc + double(g.beta) * double(c));  // beta 0: C not read
+      }
+  }
+
+  void encode(JetMode mode, const Encode& a) override {
+    for (size_t s = 0; s < a.n; ++s)
+      for (int f = 0; f < a.e; ++f) {
+        switch (mode) {
+          case JetMode::Value: encode_at<0>(a, s, f); break;
+          case JetMode::Gradient: encode_at<1>(a, s, f); break;
+          case JetMode::Laplacian: encode_at<2>(a, s, f); break;
+        }
+      }
+  }
+
+  void first_forward(JetMode mode, const FirstLayer& a) override {
+    for (size_t s = 0; s < a.n; ++s)
+      for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
+          first_forward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
+        });
+  }
+
+  void first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& t) override {
+    for (int i = 0; i < a.w; ++i) {
+      double acc[1 + kMaxInDim] = {};
+      for (size_t s = 0; s < a.n; ++s) {
+        FirstGrads r{};
+        dispatch(mode, a.act, [&](auto m, auto sine) {
+          r = first_backward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
+        });
+        for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
+      }
+      for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
+    }
+  }
+
+  void act_forward(JetMode mode, const ActForward& a) override {
+    for (size_t s = 0; s < a.n; ++s)
+      for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
+          act_forward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
+        });
+  }
+
+  void act_backward(JetMode mode, const ActBackward& a, float* bias_grad) override {
+    std::vector<double> acc(size_t(a.w), 0.0);
+    for (size_t s = 0; s < a.n; ++s)
+      for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
+          acc[size_t(i)] += act_backward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
+        });
+    for (int i = 0; i < a.w; ++i) bias_grad[i] += float(acc[size_t(i)]);
+  }
+
+  void add_value_bias(float* out, const float* b, size_t n, int rows, int c) override {
+    for (size_t s = 0; s < n; ++s)
+      for (int ch = 0; ch < c; ++ch) add_value_bias_at(out, b, rows, c, s, ch);
+  }
+
+  void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) override {
+    for (int i = 0; i < w; ++i) {
+      double acc = 0;
+      for (size_t s = 0; s < n; ++s) acc += m[s * size_t(rows) * size_t(w) + size_t(i)];
+      dst[i] += float(acc);
+    }
+  }
+
+  void loss(const LossArgs& a, double* loss_sum) override {
+    for (size_t s = 0; s < a.n; ++s) *loss_sum += loss_at(a, s);
+  }
+
+ private:
+  template <int M>
+  struct Mode {
+    static constexpr int value = M;
+  };
+  template <bool S>
+  struct Sine {
+    static constexpr bool value = S;
+  };
+  template <typename F>
+  static void dispatch(JetMode mode, Activation act, F&& f) {
+    const bool sine = act == Activation::Sine;
+    switch (mode) {
+      case JetMode::Value: sine ? f(Mode<0>{}, Sine<true>{}) : f(Mode<0>{}, Sine<false>{}); break;
+      case JetMode::Gradient: sine ? f(Mode<1>{}, Sine<true>{}) : f(Mode<1>{}, Sine<false>{}); break;
+      case JetMode::Laplacian: sine ? f(Mode<2>{}, Sine<true>{}) : f(Mode<2>{}, Sine<false>{}); break;
+    }
+  }
+};
+
+}  // namespace siren::cuda::testing

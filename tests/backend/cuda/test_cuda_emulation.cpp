@@ -1,0 +1,416 @@
+// The CUDA backend's kernels without a GPU: DeviceMlp's orchestration driven through HostExec (the
+// kernels' own per-element functions in loops and a reference cuBLAS-convention GEMM), held against
+// the CPU backend's Mlp<double> for every activation, input dimension, jet mode and loss; plus the
+// Adam step, the batch sampler and the buffer layout. Runs on every machine (no CUDA needed).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/backend/cpu/mlp.h"
+#include "core/backend/cuda/device_mlp.h"
+#include "core/network/parameters.h"
+#include "core/network/sdf_loss.h"
+#include "core/optim/adam.h"
+#include "tests/backend/cuda/host_exec.h"
+
+namespace siren {
+namespace {
+
+using cuda::DeviceMlp;
+using cuda::testing::HostExec;
+
+struct Case {
+  Activation act;
+  int dim;
+};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  std::string a = to_string(info.param.act);
+  std::replace(a.begin(), a.end(), '-', '_');
+  return a + "_" + std::to_string(info.param.dim) + "d";
+}
+
+NetworkConfig config(const Case& c) {
+  NetworkConfig cfg;
+  cfg.in_dim = c.dim;
+  cfg.out_dim = 3;
+  cfg.hidden_features = 20;  // not a multiple of 32: partial warps on the GPU, odd strides here
+  cfg.hidden_layers = 2;
+  cfg.activation = c.act;
+  cfg.pe_frequencies = c.act == Activation::ReluPE ? 3 : 0;
+  cfg.init = c.act == Activation::Sine ? InitScheme::Siren : InitScheme::TorchDefault;
+  return cfg;
+}
+
+std::vector<float> uniform(size_t n, float lo, float hi, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+template <typename A, typename B>
+double rel_err(const A& a, const B& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
+    den += double(b[i]) * double(b[i]);
+  }
+  if (den == 0) return std::sqrt(num);
+  return std::sqrt(num / den);
+}
+
+// The output jets of the reference, rows x out_dim per sample.
+std::vector<double> reference_out(const NetworkConfig& cfg, const std::vector<float>& p, const std::vector<float>& x,
+                                  size_t n, JetMode mode) {
+  cpu::Mlp<double> ref(cfg);
+  cpu::MlpWorkspace<double> ws;
+  ws.reserve(cfg, mode, n, false);
+  const std::vector<double> pd(p.begin(), p.end());
+  ref.forward(pd.data(), x.data(), n, mode, ws);
+  const size_t len = n * size_t(jet_rows(mode, cfg.in_dim)) * size_t(cfg.out_dim);
+  return {ws.out.begin(), ws.out.begin() + long(len)};
+}
+
+class Emulation : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Emulation, ForwardMatchesCpuDoubleInEveryMode) {
+  const NetworkConfig cfg = config(GetParam());
+  const std::vector<float> p = init_parameters(cfg, 3);
+  const size_t n = 157;
+  const std::vector<float> x = uniform(n * size_t(cfg.in_dim), -1.0f, 1.0f, 11);
+  for (JetMode mode : {JetMode::Value, JetMode::Gradient, JetMode::Laplacian}) {
+    const std::vector<double> ref = reference_out(cfg, p, x, n, mode);
+    const DeviceMlp mlp(cfg, mode);
+    for (bool training : {true, false}) {  // training buffers, and inference's aliased ping-pong
+      std::vector<float> work(mlp.floats_needed(n, training), std::nanf(""));
+      const cuda::MlpBuffers b = mlp.carve(work.data(), n, training);
+      HostExec ex;
+      cuda::ChunkInput in;
+      in.coords = x.data();
+      in.n = n;
+      mlp.forward(ex, p.data(), in, b);
+      const std::vector<float> out(b.out, b.out + ref.size());
+      EXPECT_LT(rel_err(out, ref), 1e-5) << "mode " << int(mode) << (training ? " training" : " inference");
+      EXPECT_EQ(ex.gemms, cfg.num_linear_layers() - (mlp.fused_first_layer() ? 1 : 0));
+    }
+  }
+}
+
+// Chunks, a random batch index, every loss: the gradient of the mean loss against the reference.
+TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
+  const NetworkConfig cfg = config(GetParam());
+  const std::vector<float> p = init_parameters(cfg, 5);
+  const size_t count = 240, batch = 173, capacity = 64;  // 3 chunks, the last one ragged
+  const std::vector<float> coords = uniform(count * size_t(cfg.in_dim), -1.0f, 1.0f, 21);
+  std::vector<uint32_t> index(batch);
+  std::mt19937 rng(4);
+  for (auto& i : index) i = uint32_t(rng() % count);
+  for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
+    const int tw = target_width(kind, cfg.in_dim, cfg.out_dim);
+    const std::vector<float> targets = uniform(count * size_t(tw), -1.0f, 1.0f, 22);
+    const JetMode mode = loss_jet_mode(kind);
+
+    // Reference on the gathered batch.
+    std::vector<float> bx, bt;
+    for (uint32_t i : index) {
+      bx.insert(bx.end(), coords.begin() + long(i) * cfg.in_dim, coords.begin() + long(i + 1) * cfg.in_dim);
+      bt.insert(bt.end(), targets.begin() + long(i) * tw, targets.begin() + long(i + 1) * tw);
+    }
+    cpu::Mlp<double> ref(cfg);
+    cpu::MlpWorkspace<double> ws;
+    ws.reserve(cfg, mode, batch, true);
+    std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
+    ref.forward(pd.data(), bx.data(), batch, mode, ws);
+    const double scale = 1.0 / (double(batch) * cfg.out_dim);
+    const double ref_sum = squared_error<double>(kind, cfg.in_dim, cfg.out_dim, ws.out.data(), bt.data(), batch,
+                                                 scale, ws.out_adjoint.data());
+    ref.backward(pd.data(), batch, mode, ws, gd.data());
+
+    const DeviceMlp mlp(cfg, mode);
+    std::vector<float> work(mlp.floats_needed(capacity, true), std::nanf(""));
+    const cuda::MlpBuffers b = mlp.carve(work.data(), capacity, true);
+    HostExec ex;
+    cuda::TrainingView view;
+    view.coords = coords.data();
+    view.targets = targets.data();
+    view.loss = kind;
+    std::vector<float> g(p.size(), 0.0f);
+    double sum = 0;
+    mlp.train(ex, p.data(), view, index.data(), batch, capacity, b, g.data(), &sum);
+    EXPECT_NEAR(sum, ref_sum, 1e-5 * ref_sum) << to_string(kind);
+    EXPECT_LT(rel_err(g, gd), 1e-5) << to_string(kind);
+  }
+}
+
+// The SDF loss (3 -> 1, gradient jets), with a batch of surface points and off-surface points.
+TEST(EmulationSdf, LossAndGradientMatchCpuDouble) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  cfg.hidden_features = 24;
+  cfg.hidden_layers = 2;
+  const std::vector<float> p = init_parameters(cfg, 7);
+  const size_t n_on = 90, n_off = 60, n = n_on + n_off, capacity = 64;
+  const std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 41);
+  std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 42);
+  for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i < n_on ? 1.0f : 0.0f;
+  cpu::Mlp<double> ref(cfg);
+  cpu::MlpWorkspace<double> ws;
+  ws.reserve(cfg, JetMode::Gradient, n, true);
+  std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
+  ref.forward(pd.data(), coords.data(), n, JetMode::Gradient, ws);
+  const double ref_loss = sdf_loss<double>(ws.out.data(), targets.data(), n, n_on, n_off, ws.out_adjoint.data());
+  ref.backward(pd.data(), n, JetMode::Gradient, ws, gd.data());
+
+  const DeviceMlp mlp(cfg, JetMode::Gradient);
+  std::vector<float> work(mlp.floats_needed(capacity, true));
+  const cuda::MlpBuffers b = mlp.carve(work.data(), capacity, true);
+  HostExec ex;
+  cuda::TrainingView view;
+  view.coords = coords.data();
+  view.targets = targets.data();
+  view.loss = LossKind::Sdf;
+  view.sdf_on = n_on;
+  view.sdf_off = n_off;
+  std::vector<float> g(p.size(), 0.0f);
+  double sum = 0;
+  mlp.train(ex, p.data(), view, nullptr, n, capacity, b, g.data(), &sum);
+  EXPECT_NEAR(sum, ref_loss, 1e-5 * ref_loss);
+  EXPECT_LT(rel_err(g, gd), 1e-5);
+}
+
+TEST(EmulationSdf, BatchGathersSurfacePointsAndDrawsOffSurfacePointsInTheCube) {
+  const size_t count = 50, n = 20;
+  const std::vector<float> coords = uniform(count * 3, -1.0f, 1.0f, 51);
+  const std::vector<float> targets = uniform(count * 4, -1.0f, 1.0f, 52);
+  std::vector<uint32_t> index(n);
+  for (size_t i = 0; i < n; ++i) index[i] = uint32_t((i * 7) % count);
+  std::vector<float> bc(2 * n * 3), bt(2 * n * 4, 5.0f);
+  cuda::SdfBatch a;
+  a.coords = coords.data();
+  a.targets = targets.data();
+  a.index = index.data();
+  a.n = n;
+  a.seed = 3;
+  a.out_coords = bc.data();
+  a.out_targets = bt.data();
+  for (size_t i = 0; i < 2 * n; ++i) cuda::sdf_batch_at(a, 9, i);
+  for (size_t i = 0; i < n; ++i) {
+    for (int k = 0; k < 3; ++k) EXPECT_EQ(bc[i * 3 + size_t(k)], coords[index[i] * 3 + size_t(k)]);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(bt[i * 4 + size_t(k)], targets[index[i] * 4 + size_t(k)]);
+  }
+  double mean = 0;
+  for (size_t i = n; i < 2 * n; ++i) {
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_GE(bc[i * 3 + size_t(k)], -1.0f);
+      EXPECT_LT(bc[i * 3 + size_t(k)], 1.0f);
+      mean += bc[i * 3 + size_t(k)];
+    }
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(bt[i * 4 + size_t(k)], 0.0f);
+  }
+  EXPECT_LT(std::fabs(mean / double(3 * n)), 0.3);
+  EXPECT_NE(cuda::uniform_point_at(3, 9, 0, 0), cuda::uniform_point_at(3, 10, 0, 0));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllActivations, Emulation,
+                         ::testing::Values(Case{Activation::Sine, 1}, Case{Activation::Sine, 2},
+                                           Case{Activation::Sine, 3}, Case{Activation::Relu, 2},
+                                           Case{Activation::ReluPE, 1}, Case{Activation::ReluPE, 2},
+                                           Case{Activation::ReluPE, 3}, Case{Activation::Tanh, 1},
+                                           Case{Activation::Tanh, 3}, Case{Activation::Softplus, 2},
+                                           Case{Activation::Elu, 2}, Case{Activation::Selu, 3}),
+                         case_name);
+
+// The TF32 path: every operand of a TF32 GEMM is already a TF32 value (so the hardware's conversion
+// does not matter), and the result stays within the CUDA tests' TF32 tolerance of double precision,
+// for the checks' network and the reference one.
+TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
+  for (int hidden : {48, 256}) {
+    NetworkConfig cfg;
+    cfg.in_dim = 2;
+    cfg.out_dim = 3;
+    cfg.hidden_features = hidden;
+    cfg.hidden_layers = hidden == 48 ? 2 : 3;
+    const std::vector<float> p = init_parameters(cfg, 4);
+    std::vector<float> rounded(p.size());
+    for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
+    const size_t n = hidden == 48 ? 300 : 100;
+    const std::vector<float> coords = uniform(n * 2, -1.0f, 1.0f, 31);
+    for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
+      const JetMode mode = loss_jet_mode(kind);
+      const int tw = target_width(kind, 2, 3);
+      const std::vector<float> targets = uniform(n * size_t(tw), -1.0f, 1.0f, 32);
+      cpu::Mlp<double> ref(cfg);
+      cpu::MlpWorkspace<double> ws;
+      ws.reserve(cfg, mode, n, true);
+      std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
+      ref.forward(pd.data(), coords.data(), n, mode, ws);
+      const std::vector<double> out_ref(ws.out.begin(), ws.out.begin() + long(n) * jet_rows(mode, 2) * 3);
+      squared_error<double>(kind, 2, 3, ws.out.data(), targets.data(), n, 1.0 / (double(n) * 3), ws.out_adjoint.data());
+      ref.backward(pd.data(), n, mode, ws, gd.data());
+
+      const DeviceMlp mlp(cfg, mode, /*tf32=*/true);
+      std::vector<float> work(mlp.floats_needed(n, true));
+      const cuda::MlpBuffers b = mlp.carve(work.data(), n, true);
+      HostExec ex;
+      cuda::TrainingView view;
+      view.coords = coords.data();
+      view.targets = targets.data();
+      view.loss = kind;
+      std::vector<float> g(p.size(), 0.0f);
+      double sum = 0;
+      mlp.train(ex, p.data(), view, nullptr, n, n, b, g.data(), &sum, rounded.data());
+      EXPECT_EQ(ex.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
+      const double out_err = rel_err(std::vector<float>(b.out, b.out + out_ref.size()), out_ref);
+      const double grad_err = rel_err(g, gd);
+      EXPECT_LT(out_err, 2e-3) << hidden << " " << to_string(kind);
+      EXPECT_LT(grad_err, 2e-3) << hidden << " " << to_string(kind);
+      EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
+      std::printf("TF32 emulation, width %d, %s loss: output %.2e, gradient %.2e relative to double\n", hidden,
+                  to_string(kind), out_err, grad_err);
+    }
+  }
+}
+
+TEST(EmulationShapes, NoHiddenLayersAndAudioOmega) {
+  NetworkConfig cfg;
+  cfg.in_dim = 1;
+  cfg.out_dim = 1;
+  cfg.hidden_features = 7;
+  cfg.hidden_layers = 0;  // one activation layer: the fused first layer feeds the output directly
+  cfg.first_omega0 = 3000.0f;  // the audio setting: w0 z of thousands of radians
+  const std::vector<float> p = init_parameters(cfg, 9);
+  const size_t n = 33;
+  const std::vector<float> x = uniform(n, -1.0f, 1.0f, 2);
+  for (JetMode mode : {JetMode::Value, JetMode::Laplacian}) {
+    const std::vector<double> ref = reference_out(cfg, p, x, n, mode);
+    const DeviceMlp mlp(cfg, mode);
+    std::vector<float> work(mlp.floats_needed(n, true));
+    const cuda::MlpBuffers b = mlp.carve(work.data(), n, true);
+    HostExec ex;
+    cuda::ChunkInput in;
+    in.coords = x.data();
+    in.n = n;
+    mlp.forward(ex, p.data(), in, b);
+    EXPECT_LT(rel_err(std::vector<float>(b.out, b.out + ref.size()), ref), 1e-4);
+  }
+}
+
+TEST(EmulationBuffers, CarvedBuffersAreAlignedDisjointAndInside) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 5;
+  cfg.hidden_features = 37;
+  cfg.hidden_layers = 3;
+  for (Activation act : {Activation::Sine, Activation::ReluPE}) {
+    cfg.activation = act;
+    cfg.pe_frequencies = act == Activation::ReluPE ? 4 : 0;
+    for (JetMode mode : {JetMode::Value, JetMode::Laplacian})
+      for (bool training : {true, false}) {
+        const DeviceMlp mlp(cfg, mode);
+        const size_t cap = 101, rows = cap * size_t(mlp.rows_per_sample());
+        const size_t total = mlp.floats_needed(cap, training);
+        std::vector<float> work(total);
+        const cuda::MlpBuffers b = mlp.carve(work.data(), cap, training);
+        struct Range {
+          const float* p;
+          size_t n;
+        };
+        std::vector<Range> ranges;
+        if (b.input) ranges.push_back({b.input, rows * size_t(cfg.encoded_dim())});
+        for (int a = 0; a < mlp.activation_layers(); ++a) {
+          if (b.z[size_t(a)] && (training || a == 0)) ranges.push_back({b.z[size_t(a)], rows * 37});
+          if (training) ranges.push_back({b.h[size_t(a)], rows * 37});
+        }
+        if (!training && mlp.activation_layers() > 1) ranges.push_back({b.h[1], rows * 37});
+        ranges.push_back({b.out, rows * 5});
+        if (training) {
+          ranges.push_back({b.out_adjoint, rows * 5});
+          ranges.push_back({b.adj_a, rows * 37});
+          ranges.push_back({b.adj_b, rows * 37});
+        }
+        for (size_t i = 0; i < ranges.size(); ++i) {
+          ASSERT_NE(ranges[i].p, nullptr);
+          EXPECT_EQ((ranges[i].p - work.data()) % 64, 0) << "256-byte alignment";
+          EXPECT_LE(size_t(ranges[i].p - work.data()) + ranges[i].n, total);
+          for (size_t j = 0; j < i; ++j) {
+            const bool apart = ranges[i].p + ranges[i].n <= ranges[j].p || ranges[j].p + ranges[j].n <= ranges[i].p;
+            EXPECT_TRUE(apart) << "buffers " << i << " and " << j << " overlap";
+          }
+        }
+        if (!training) {
+          for (int a = 0; a < mlp.activation_layers(); ++a) EXPECT_EQ(b.z[size_t(a)], b.h[size_t(a)]);
+        }
+      }
+  }
+}
+
+TEST(EmulationAdam, MatchesTheCpuAdamWithAndWithoutClipping) {
+  for (float clip : {0.0f, 0.05f}) {
+    const size_t n = 1000;
+    AdamConfig cfg;
+    cfg.lr = 1e-3f;
+    cfg.clip_grad_norm = clip;
+    Adam cpu_adam(n, cfg);
+    std::vector<float> p_cpu = uniform(n, -1, 1, 1), p_dev = p_cpu, m(n, 0.0f), v(n, 0.0f);
+    cuda::AdamHyper h;
+    h.lr = cfg.lr;
+    h.beta1 = cfg.beta1;
+    h.beta2 = cfg.beta2;
+    h.eps = cfg.eps;
+    h.clip = cfg.clip_grad_norm;
+    for (unsigned long long t = 1; t <= 5; ++t) {
+      std::vector<float> g = uniform(n, -0.01f, 0.01f, 100 + t), g_cpu = g;
+      double sq = 0;
+      for (float x : g) sq += double(x) * x;
+      const cuda::AdamScalars sc = cuda::adam_scalars(h, t, sq);
+      for (size_t i = 0; i < n; ++i) cuda::adam_at(h, sc, p_dev.data(), m.data(), v.data(), g.data(), i);
+      cpu_adam.step(p_cpu.data(), g_cpu.data());
+      if (clip > 0) {
+        EXPECT_LT(sc.grad_scale, 1.0f);
+      }
+    }
+    EXPECT_LT(rel_err(p_dev, p_cpu), 1e-7) << "clip " << clip;
+  }
+}
+
+TEST(EmulationSampler, IndicesAreInRangeUniformAndChangeWithTheDraw) {
+  const uint64_t count = 1000;
+  std::vector<int> hist(count, 0);
+  const int per_draw = 5000, draws = 20;
+  for (int draw = 0; draw < draws; ++draw)
+    for (int i = 0; i < per_draw; ++i) {
+      const uint32_t k = cuda::sample_index_at(42, uint64_t(draw), uint64_t(i), count);
+      ASSERT_LT(k, count);
+      ++hist[k];
+    }
+  const double mean = double(per_draw) * draws / count;
+  const auto [lo, hi] = std::minmax_element(hist.begin(), hist.end());
+  EXPECT_GT(*lo, mean * 0.6);
+  EXPECT_LT(*hi, mean * 1.4);
+  int same = 0;
+  for (int i = 0; i < 100; ++i) same += cuda::sample_index_at(1, 0, uint64_t(i), count) == cuda::sample_index_at(1, 1, uint64_t(i), count);
+  EXPECT_LT(same, 10);
+}
+
+TEST(EmulationFlops, CountsTheBenchmarksGemmWork) {
+  NetworkConfig cfg;
+  cfg.in_dim = 2;
+  cfg.out_dim = 3;
+  const DeviceMlp mlp(cfg, JetMode::Value);
+  // 2->256x4->3 on 65,536 points: forward 2*65536*(2*256 + 3*256*256 + 256*3) FLOPs.
+  const double fwd = 2.0 * 65536 * (2 * 256 + 3 * 256 * 256 + 256 * 3);
+  EXPECT_DOUBLE_EQ(mlp.forward_flops(65536), fwd);
+  EXPECT_DOUBLE_EQ(mlp.train_flops(65536), 2.0 * 65536 * (2 * 2 * 256 + 3 * (3 * 256 * 256 + 256 * 3)));
+}
+
+}  // namespace
+}  // namespace siren
