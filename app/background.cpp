@@ -1,0 +1,83 @@
+#include "app/background.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace siren::studio {
+
+void lower_this_thread_priority(int nice) {
+  // On Linux a nice value belongs to a thread (its tid); raising it needs no privileges.
+  const id_t tid = id_t(syscall(SYS_gettid));
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0) setpriority(PRIO_PROCESS, tid, current + nice);
+}
+
+JobThread::JobThread(std::string name, int nice) : name_(std::move(name)) {
+  thread_ = std::thread([this, nice] { run(nice); });
+}
+
+JobThread::~JobThread() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    quit_ = true;
+    fifo_.clear();
+    latest_.clear();
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void JobThread::post(std::function<void()> job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fifo_.push_back(std::move(job));
+  cv_.notify_all();
+}
+
+void JobThread::post_latest(int key, std::function<void()> job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  latest_[key] = std::move(job);
+  cv_.notify_all();
+}
+
+bool JobThread::idle() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !running_ && fifo_.empty() && latest_.empty();
+}
+
+void JobThread::run(int nice) {
+  lower_this_thread_priority(nice);
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return quit_ || !fifo_.empty() || !latest_.empty(); });
+    if (quit_) return;
+    std::function<void()> job;
+    if (!fifo_.empty()) {
+      job = std::move(fifo_.front());
+      fifo_.pop_front();
+    } else {
+      auto it = latest_.lower_bound(next_key_);
+      if (it == latest_.end()) it = latest_.begin();
+      next_key_ = it->first + 1;
+      job = std::move(it->second);
+      latest_.erase(it);
+    }
+    running_ = true;
+    lock.unlock();
+    try {
+      job();
+    } catch (const std::exception& e) {
+      // Jobs report their own failures to the UI; this is the last line against a bug in one.
+      std::fprintf(stderr, "siren-studio: %s job failed: %s\n", name_.c_str(), e.what());
+    }
+    job = nullptr;  // release what it captured (a session, say) off the UI thread
+    lock.lock();
+    running_ = false;
+  }
+}
+
+}  // namespace siren::studio

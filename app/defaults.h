@@ -1,0 +1,28 @@
+#pragma once
+#include "core/session/session.h"
+
+namespace siren::studio {
+
+// What the settings panel edits: a session's settings and the resolution the image is trained at.
+struct RunSettings {
+  SessionSettings session;
+  int image_size = 128;
+};
+
+// Per backend: on the CPU a network small enough that the image emerges within seconds on two cores;
+// on a GPU the reference's (DESIGN.md section 2 and 4).
+RunSettings default_settings(bool gpu);
+
+// Whether the backend that `kind` resolves to on this machine is a GPU (probes once).
+bool backend_is_gpu(BackendKind kind);
+
+// What follows from the choices made: non-sine activations start from PyTorch's default init (as the
+// baselines did), ReLU+PE gets the reference's Nyquist frequencies for the image size.
+void complete_network(NetworkConfig& net, int image_size);
+
+// The first difference between two settings, in words ("width 64 -> 128"); empty when equal.
+std::string describe_change(const RunSettings& from, const RunSettings& to);
+
+const char* backend_label(BackendKind kind);
+
+}  // namespace siren::studio

@@ -1,0 +1,45 @@
+#include "app/panels/metrics_panel.h"
+
+#include <imgui.h>
+
+#include "app/panels/line_plot.h"
+#include "app/ui_util.h"
+
+namespace siren::studio {
+
+void MetricHistory::update(const Session& session) {
+  const uint64_t generation = session.status().generation;
+  if (&session != session_ || generation != generation_) {
+    session_ = &session;
+    generation_ = generation;
+    steps_.clear();
+    loss_.clear();
+    psnr_.clear();
+  } else if (!due(refreshed_, kLiveRefreshSeconds)) {
+    return;
+  }
+  for (const MetricSample& m : session.history(steps_.size())) {
+    steps_.push_back(float(m.step));
+    loss_.push_back(float(m.loss));
+    psnr_.push_back(float(m.psnr_db));
+  }
+}
+
+void draw_loss_plot(const MetricHistory& h, float height) {
+  PlotOptions loss;
+  loss.title = "Loss (MSE, log scale)";
+  loss.tooltip = "Training loss of every step: mean squared error on the network's [-1, 1] scale.";
+  loss.log_y = true;
+  loss.height = height;
+  line_plot("loss_plot", loss, {{"loss", IM_COL32(255, 170, 60, 255), &h.steps(), &h.loss()}});
+}
+
+void draw_psnr_plot(const MetricHistory& h, float height) {
+  PlotOptions psnr;
+  psnr.title = "PSNR (dB)";
+  psnr.tooltip = "Peak signal-to-noise ratio of the fit, from each step's loss (higher is better).";
+  psnr.height = height;
+  line_plot("psnr_plot", psnr, {{"PSNR", IM_COL32(90, 200, 255, 255), &h.steps(), &h.psnr()}});
+}
+
+}  // namespace siren::studio

@@ -1,0 +1,27 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace siren::studio {
+
+// The command line (DESIGN.md section 5): siren-studio [FILE] [--mode M] [--backend B] [--steps N]
+// [--screenshot PNG], plus the hidden automation options tests use.
+struct StudioOptions {
+  std::string file;  // empty: the bundled image
+  std::string mode = "image";
+  std::string backend = "auto";
+  std::optional<uint64_t> steps;
+  std::string screenshot;          // with it: train, capture the window and a layout JSON, exit
+  std::vector<std::string> drops;  // --drop: handed to the window's drop handler once it is up
+  std::string tab;                 // --tab: which tab to show (views, compare, inspect)
+  std::vector<int> pointer;        // --pointer X,Y: where the mouse rests for --screenshot (default: a corner)
+  bool active = false;             // --active: frames at the display's rate throughout, as while a user interacts
+  double zoom = 1;
+  std::optional<float> lr;         // --lr: the first run's learning rate (tests drive the divergence guard with it)                 // --zoom: magnify the views about their centre before training
+  std::vector<std::string> compare;  // --compare: activations to train side by side (then the steps are theirs)
+  int width = 1600, height = 1000;
+};
+
+}  // namespace siren::studio
