@@ -27,8 +27,11 @@ struct TrainingData {
 };
 
 struct StepStats {
-  uint64_t step = 0;  // optimiser steps taken, including this one
-  double loss = 0;    // the step's loss before its update (NaN/Inf when training diverged)
+  // The step this loss belongs to, counted from 1 over the trainer's life: set_parameters (a restore)
+  // does not start it again. A backend may report a step's loss a few steps late (CUDA), and then
+  // repeats its latest report until a newer one is in.
+  uint64_t step = 0;
+  double loss = 0;  // the step's loss before its update (NaN/Inf when training diverged)
 };
 
 // One network learning one TrainingData on one backend. Parameters and optimiser state live where

@@ -1,5 +1,6 @@
 #include "core/session/fit_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,24 +17,47 @@ bool all_finite(const std::vector<float>& v) {
 }
 }  // namespace
 
-DivergenceGuard::DivergenceGuard(uint64_t snapshot_every, int max_restores)
-    : snapshot_every_(snapshot_every), max_restores_(max_restores) {}
+DivergenceGuard::DivergenceGuard(uint64_t snapshot_every, int max_restores, uint64_t confirm_after)
+    : snapshot_every_(std::max<uint64_t>(snapshot_every, 1)),
+      confirm_after_(std::max<uint64_t>(confirm_after, 1)),
+      max_restores_(max_restores) {}
+
+void DivergenceGuard::start(const Trainer& trainer) {
+  std::vector<float> p = trainer.parameters();
+  if (all_finite(p)) {
+    good_ = std::move(p);
+    good_step_ = 0;
+  }
+  started_ = true;
+}
 
 bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
+  ++calls_;
   if (std::isfinite(stats.loss)) {
-    if (good_.empty() || stats.step - good_step_ >= snapshot_every_) {
+    if (!candidate_.empty() && stats.step >= candidate_step_ + confirm_after_) {
+      good_ = std::move(candidate_);
+      good_step_ = candidate_step_;
+      candidate_.clear();
+    }
+    const uint64_t last = std::max(good_step_, candidate_step_);
+    if (candidate_.empty() && (good_.empty() || stats.step >= last + snapshot_every_)) {
       std::vector<float> p = trainer.parameters();
       if (all_finite(p)) {
-        good_ = std::move(p);
-        good_step_ = stats.step;
+        candidate_ = std::move(p);
+        candidate_step_ = stats.step;
       }
     }
     return false;
   }
+  if (stats.step <= ignore_until_) return false;
   const std::string what = std::isnan(stats.loss) ? "NaN" : "Inf";
-  if (good_.empty())
+  if (good_.empty() || (good_step_ == 0 && started_ && stats.step <= 1))
     throw Error("training diverged at once (loss is " + what + " at step " + std::to_string(stats.step) +
                 "); try a smaller --lr");
+  candidate_.clear();
+  // Every step asked for so far was queued before the weights go back; a late report of one of them
+  // is not news. (Counted by calls: the guard starts with the trainer, one call per step.)
+  ignore_until_ = std::max(stats.step, calls_);
   if (++restores_ > max_restores_) {
     // Even when giving up, leave the last good weights in place so they can still be saved.
     trainer.set_parameters(good_);
@@ -45,7 +69,7 @@ bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
   trainer.set_learning_rate(lr * 0.5f);
   char buf[200];
   std::snprintf(buf, sizeof buf, "loss became %s at step %llu: restored the weights of step %llu, learning rate %g -> %g",
-                std::isnan(stats.loss) ? "NaN" : "Inf", static_cast<unsigned long long>(stats.step),
+                what.c_str(), static_cast<unsigned long long>(stats.step),
                 static_cast<unsigned long long>(good_step_), double(lr), double(lr) * 0.5);
   message_ = buf;
   return true;
@@ -55,6 +79,7 @@ FitResult run_fit(Trainer& trainer, uint64_t steps, const std::function<void(con
                   double progress_seconds, const std::atomic<bool>* cancel) {
   using clock = std::chrono::steady_clock;
   DivergenceGuard guard;
+  guard.start(trainer);
   FitResult result;
   const auto start = clock::now();
   auto last_report = start;

@@ -148,6 +148,7 @@ void Session::rebuild(const SessionSettings& requested, const std::vector<float>
   auto trainer = backend->make_trainer(s.network, std::move(weights), s.adam, task_->training_data(), s.batch, s.seed);
   trainer_ = std::move(trainer);
   guard_ = std::make_unique<DivergenceGuard>();
+  guard_->start(*trainer_);
   std::lock_guard<std::mutex> lock(mu_);
   backend_ = std::move(backend);
   settings_ = s;
@@ -188,10 +189,13 @@ void Session::train_one_step() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (!restored.empty()) notices_.push_back(restored + " (training continues)");
+  status_.learning_rate = trainer_->learning_rate();
+  // A backend that reports losses late repeats its latest report until a newer one arrives: one
+  // sample per reported step, so plots and rates do not count a step twice.
+  if (!history_.empty() && stats.step <= history_.back().step) return;
   status_.step = stats.step;
   status_.loss = stats.loss;
   status_.psnr_db = task_->psnr_from_loss(stats.loss);
-  status_.learning_rate = trainer_->learning_rate();
   MetricSample m;
   m.step = stats.step;
   m.loss = stats.loss;

@@ -45,31 +45,101 @@ class ScriptedTrainer final : public Trainer {
   NetworkConfig cfg_;
 };
 
-TEST(DivergenceGuard, RestoresTheLastGoodWeightsAndHalvesTheLearningRate) {
-  ScriptedTrainer t({13});
-  DivergenceGuard guard(5);
-  for (int i = 0; i < 12; ++i) EXPECT_FALSE(guard.after_step(t, t.step()));
-  // Snapshots at steps 1, 6 and 11 (every 5 steps); step 13 diverges.
+TEST(DivergenceGuard, RestoresTheLastConfirmedWeightsAndHalvesTheLearningRate) {
+  ScriptedTrainer t({30});
+  DivergenceGuard guard(5, 8, 2);
+  guard.start(t);
+  for (int i = 0; i < 29; ++i) EXPECT_FALSE(guard.after_step(t, t.step()));
+  // Candidates every 5 steps, each confirmed by a finite loss 2 steps later: 25 is the last good one.
   EXPECT_TRUE(guard.after_step(t, t.step()));
-  EXPECT_EQ(t.parameters()[0], 11.0f);
+  EXPECT_EQ(t.parameters()[0], 25.0f);
   EXPECT_EQ(t.learning_rate(), 0.5f);
   EXPECT_EQ(guard.restores(), 1);
-  EXPECT_NE(guard.message().find("step 13"), std::string::npos) << guard.message();
-  EXPECT_NE(guard.message().find("step 11"), std::string::npos) << guard.message();
+  EXPECT_NE(guard.message().find("step 30"), std::string::npos) << guard.message();
+  EXPECT_NE(guard.message().find("step 25"), std::string::npos) << guard.message();
+}
+
+// Weights that are finite but whose loss overflows: the step that makes them reports a finite loss
+// (it was computed before the update), the next one NaN. They must never be what is put back.
+class PoisoningTrainer final : public Trainer {
+ public:
+  PoisoningTrainer(uint64_t poison_at, int lag) : poison_at_(poison_at), lag_(lag) {}
+  StepStats step() override {
+    ++steps_;
+    losses_.push_back(params_[0] >= kPoison ? std::numeric_limits<double>::quiet_NaN() : 1.0);
+    params_[0] = steps_ == poison_at_ ? kPoison : params_[0] >= kPoison ? kPoison : params_[0] + 1.0f;
+    // Losses arrive `lag` steps late; until then the latest report repeats.
+    const uint64_t reported = steps_ > uint64_t(lag_) ? steps_ - uint64_t(lag_) : 1;
+    return {reported, losses_[reported - 1]};
+  }
+  double loss_and_gradient(std::vector<float>& g) override {
+    g.assign(1, 0.0f);
+    return 1.0;
+  }
+  std::vector<float> parameters() const override { return params_; }
+  void set_parameters(const std::vector<float>& p) override { params_ = p; }
+  void set_learning_rate(float lr) override { lr_ = lr; }
+  float learning_rate() const override { return lr_; }
+  void set_batch_size(size_t) override {}
+  const NetworkConfig& config() const override { return cfg_; }
+  static constexpr float kPoison = 1e30f;
+
+ private:
+  uint64_t poison_at_;
+  int lag_;
+  uint64_t steps_ = 0;
+  std::vector<double> losses_;
+  std::vector<float> params_ = {0.0f};
+  float lr_ = 1.0f;
+  NetworkConfig cfg_;
+};
+
+TEST(DivergenceGuard, NeverPutsBackWeightsWhoseLossWasNotSeen) {
+  for (int lag : {0, 3}) {
+    // Step 25 makes poisoned weights; a snapshot is due exactly then.
+    PoisoningTrainer t(25, lag);
+    DivergenceGuard guard(5, 8, 2 + uint64_t(lag));
+    guard.start(t);
+    int restores = 0;
+    for (int i = 0; i < 80; ++i) {
+      if (guard.after_step(t, t.step())) {
+        ++restores;
+        EXPECT_LT(t.parameters()[0], PoisoningTrainer::kPoison) << "lag " << lag;
+      }
+    }
+    // One restore: the reports still in flight from before it do not count as a second divergence.
+    EXPECT_EQ(restores, 1) << "lag " << lag;
+    EXPECT_LT(t.parameters()[0], PoisoningTrainer::kPoison) << "lag " << lag;
+    EXPECT_EQ(t.learning_rate(), 0.5f) << "lag " << lag;
+  }
+}
+
+TEST(DivergenceGuard, FirstLossNotFiniteIsAnErrorNamingTheLearningRate) {
+  PoisoningTrainer t(0, 0);
+  t.set_parameters({PoisoningTrainer::kPoison});
+  DivergenceGuard guard;
+  guard.start(t);
+  try {
+    guard.after_step(t, t.step());
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at once"), std::string::npos) << e.what();
+  }
 }
 
 TEST(DivergenceGuard, GivesUpWithAClearErrorWhenDivergenceRepeats) {
   std::vector<uint64_t> all;
   for (uint64_t s = 2; s < 100; ++s) all.push_back(s);
   ScriptedTrainer t(all);
-  DivergenceGuard guard(1, 3);
+  DivergenceGuard guard(1, 3, 1);
+  guard.start(t);
   try {
     for (int i = 0; i < 50; ++i) guard.after_step(t, t.step());
     FAIL() << "the guard never gave up";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("--lr"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(t.parameters()[0], 1.0f);  // the only good weights it ever saw
+  EXPECT_EQ(t.parameters()[0], 0.0f);  // the only good weights it ever saw: the first
 }
 
 TEST(DivergenceGuard, RealNetworkWithAbsurdLearningRateEndsFiniteOrWithError) {

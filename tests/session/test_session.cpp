@@ -141,7 +141,11 @@ TEST(Session, DivergenceIsReportedAndNeverCrashes) {
   for (float p : *s.snapshot().params) ASSERT_TRUE(std::isfinite(p));
   if (s.status().state != SessionState::Failed) {
     EXPECT_LT(s.status().learning_rate, 1e37f);
+    // Restores put weights back, not the step count: it never runs backwards.
+    EXPECT_EQ(s.status().step, 60u);
   }
+  const std::vector<MetricSample> h = s.history();
+  for (size_t i = 1; i < h.size(); ++i) ASSERT_GT(h[i].step, h[i - 1].step) << i;
 }
 
 TEST(Session, EvaluatesSnapshotsWhileTraining) {

@@ -85,7 +85,7 @@ class CpuTrainer final : public Trainer {
     }
     const double loss = accumulate_gradients(coords, targets, n + n_off, n_off);
     adam_.step(params_.data(), grads_[0].data());
-    return {adam_.steps(), loss};
+    return {++steps_, loss};
   }
 
   double loss_and_gradient(std::vector<float>& grads) override {
@@ -166,6 +166,7 @@ class CpuTrainer final : public Trainer {
   std::shared_ptr<const TrainingData> data_;
   JetMode mode_;
   std::mt19937_64 rng_;
+  uint64_t steps_ = 0;  // over the trainer's life; Adam's own count restarts with set_parameters
   size_t batch_ = 0;
   std::vector<float> batch_coords_, batch_targets_;
   std::vector<MlpWorkspace<float>> workspaces_;
