@@ -35,7 +35,7 @@ void register_fit_sdf(CLI::App* fit) {
   add_train_options(cmd, *opt);
   cmd->callback([a, opt] {
     const auto task = SdfTask::from_file(a->path);
-    auto backend = make_backend(opt->backend);
+    auto backend = make_backend(opt->backend, opt->precision);
     TrainOptions o = *opt;
     o.batch = a->points ? a->points : backend->name() == "cuda" ? kGpuPoints : kCpuPoints;
     train_task(*task, o, std::move(backend), [&](const TrainedModel& m, Metrics& metrics) {
@@ -52,17 +52,17 @@ void register_fit_sdf(CLI::App* fit) {
 void register_mesh(CLI::App& app) {
   auto* cmd = app.add_subcommand("mesh", "extract the surface of a saved SDF model by marching cubes");
   struct Args {
-    std::string model, out, backend = "auto";
+    std::string model, out, backend = "auto", precision = "fp32";
     int resolution = 256;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("MODEL", a->model, "a .safetensors model saved by `siren fit sdf`")->required();
   cmd->add_option("--resolution", a->resolution, "grid points per side")->check(CLI::Range(8, 1024))->capture_default_str();
   cmd->add_option("--out", a->out, "output .ply or .obj")->required();
-  cmd->add_option("--backend", a->backend, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  add_backend_options(cmd, a->backend, a->precision);
   cmd->callback([a] {
     const io::Model model = io::load_model(a->model);
-    auto backend = make_backend(a->backend);
+    auto backend = make_backend(a->backend, a->precision);
     const io::Mesh mesh = extract_model_mesh(*backend, model.config, model.params, model.info, a->resolution);
     io::save_mesh(a->out, mesh);
     std::printf("wrote %s (%zu vertices, %zu triangles)\n", a->out.c_str(), mesh.vertex_count(), mesh.triangle_count());

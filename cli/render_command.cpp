@@ -12,7 +12,7 @@ namespace siren::cli {
 void register_render(CLI::App& app) {
   auto* cmd = app.add_subcommand("render", "evaluate a saved 2-D model on a grid: value, gradient or Laplacian");
   struct Args {
-    std::string model, field = "value", out, backend = "auto";
+    std::string model, field = "value", out, backend = "auto", precision = "fp32";
     int size = 256;
   };
   auto a = std::make_shared<Args>();
@@ -22,14 +22,14 @@ void register_render(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--size", a->size, "grid points per side")->check(CLI::Range(1, 8192))->capture_default_str();
   cmd->add_option("--out", a->out, "output .png (colour-mapped) or .npy (float32)")->required();
-  cmd->add_option("--backend", a->backend, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  add_backend_options(cmd, a->backend, a->precision);
   cmd->callback([a] {
     const io::Model model = io::load_model(a->model);
     if (model.config.in_dim != 2)
       throw Error(a->model + " maps " + std::to_string(model.config.in_dim) +
                   "-D inputs; `siren render` draws 2-D models (use `siren mesh` for 3-D shapes)");
     const io::Field field = *io::parse_field(a->field);
-    auto backend = make_backend(a->backend);
+    auto backend = make_backend(a->backend, a->precision);
     // Long side a->size with the training image's aspect ratio, where the model recorded it.
     int h = a->size, w = a->size;
     const auto ih = model.info.find("image_height"), iw = model.info.find("image_width");

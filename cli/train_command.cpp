@@ -24,39 +24,61 @@ void add_train_options(CLI::App* cmd, TrainOptions& opt) {
       ->check(CLI::Range(0, 64))
       ->capture_default_str();
   cmd->add_option("--omega0", opt.omega0, "w0 of the sine layers")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--first-omega0", opt.first_omega0,
+                  "w0 of the first sine layer only (default: --omega0; the reference uses 3000 for audio, and "
+                  "small 3-D networks are cleaner with 10-15)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--activation", opt.activation, "activation: " + activation_names())
       ->check(CLI::IsMember({"sine", "relu", "relu-pe", "tanh", "softplus", "elu", "selu"}))
       ->capture_default_str();
   cmd->add_option("--batch", opt.batch, "random samples per step (0: all)")->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--backend", opt.backend, "auto|cpu|cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+  add_backend_options(cmd, opt.backend, opt.precision);
   cmd->add_option("--seed", opt.seed, "seed of the initial weights and of batch sampling")->capture_default_str();
   cmd->add_option("--out", opt.out, "write the fitted signal here");
   cmd->add_option("--save", opt.save, "save the trained model (.safetensors)");
   cmd->add_option("--report", opt.report, "write a JSON report of the run");
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& name) {
+void add_backend_options(CLI::App* cmd, std::string& backend, std::string& precision) {
+  cmd->add_option("--backend", backend, "auto|cpu|cuda (auto: CUDA where a device is usable)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--precision", precision,
+                  "fp32|tf32: arithmetic of the GPU's matrix products (tf32: tensor cores, faster, about 1e-3 "
+                  "relative; the CPU always computes in fp32)")
+      ->check(CLI::IsMember({"fp32", "tf32"}))
+      ->capture_default_str();
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision) {
   const auto kind = parse_backend_kind(name);
   if (!kind) throw Error("unknown backend '" + name + "' (auto|cpu|cuda)");
+  const auto prec = parse_precision(precision);
+  if (!prec) throw Error("unknown precision '" + precision + "' (fp32|tf32)");
+  BackendOptions options;
+  options.precision = *prec;
   std::string notice;
-  auto backend = create_backend(*kind, &notice);
+  auto backend = create_backend(*kind, options, &notice);
   if (!notice.empty()) std::fprintf(stderr, "%s\n", notice.c_str());
   const std::string note = backend->name() == "cpu" ? cpu::blas_info().note : "";
   if (!note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  if (*prec == Precision::Tf32 && backend->name() == "cpu")
+    std::fprintf(stderr, "--precision tf32 applies to the GPU only: the CPU computes in fp32\n");
   return backend;
 }
 
 TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_ptr<Backend> backend,
                         const FinishHook& finish) {
   TrainedModel m;
-  m.backend = backend ? std::move(backend) : make_backend(opt.backend);
+  m.backend = backend ? std::move(backend) : make_backend(opt.backend, opt.precision);
   NetworkConfig& cfg = m.config;
   cfg.in_dim = task.in_dim();
   cfg.out_dim = task.out_dim();
   cfg.hidden_features = opt.hidden;
   cfg.hidden_layers = opt.layers;
   cfg.activation = *parse_activation(opt.activation);
-  cfg.omega0 = cfg.first_omega0 = opt.omega0;
+  cfg.omega0 = opt.omega0;
+  cfg.first_omega0 = opt.first_omega0 > 0 ? opt.first_omega0 : opt.omega0;
   if (cfg.activation == Activation::ReluPE) cfg.pe_frequencies = nyquist_pe_frequencies(cfg.in_dim, opt.size);
   if (cfg.activation != Activation::Sine) cfg.init = InitScheme::TorchDefault;
   cfg.validate();
@@ -91,6 +113,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_p
     r["final_loss"] = metrics.loss;
     r["final_train_loss"] = fit.final_loss;
     r["backend"] = m.backend->name();
+    r["precision"] = m.backend->name() == "cpu" ? "fp32" : opt.precision;
     r["device"] = m.backend->device();
     r["parameters"] = cfg.num_parameters();
     r["samples"] = task.training_data()->count;

@@ -18,9 +18,11 @@ struct TrainOptions {
   int hidden = 256;
   int layers = 3;
   float omega0 = 30.0f;
+  float first_omega0 = 0.0f;  // 0: the same as omega0
   std::string activation = "sine";
   long batch = 0;  // 0: all samples every step
   std::string backend = "auto";
+  std::string precision = "fp32";
   uint64_t seed = 0;
   std::string out, save, report;
 };
@@ -42,7 +44,11 @@ using FinishHook = std::function<void(const TrainedModel&, Metrics&)>;
 TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_ptr<Backend> backend = nullptr,
                         const FinishHook& finish = nullptr);
 
-std::unique_ptr<Backend> make_backend(const std::string& name);
+// The backend --backend names (auto: CUDA where usable, else the CPU with a line saying why), with
+// --precision; prints the choice's notices on stderr.
+std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision = "fp32");
+// Adds --backend and --precision to a command that evaluates or trains.
+void add_backend_options(CLI::App* cmd, std::string& backend, std::string& precision);
 
 void register_fit_image(CLI::App* fit);
 void register_fit_poisson(CLI::App* fit);

@@ -11,6 +11,7 @@
 
 #include "core/geometry/analytic_shapes.h"
 #include "core/io/mesh.h"
+#include "core/io/model_file.h"
 #include "core/io/npy.h"
 #include "core/io/point_cloud.h"
 
@@ -124,6 +125,7 @@ TEST(Cli, BadOptionsAreRejected) {
   expect_clean_failure(run("fit image " + kCamera + " --lr -1"), "--lr");
   expect_clean_failure(run("render x.safetensors --field curl --out y.png"), "curl");
   expect_clean_failure(run("frobnicate"), "subcommand");
+  expect_clean_failure(run("fit image " + kCamera + " --precision fp16"), "fp16");
 }
 
 // A sphere of radius 2 around (1, 2, 3) as an .xyz point cloud.
@@ -164,6 +166,20 @@ TEST(Cli, SdfFitExportsAMeshWhereTheInputWasAndSiren_meshRepeatsIt) {
   EXPECT_EQ(m2.triangles, m.triangles);
   ASSERT_EQ(m2.vertices.size(), m.vertices.size());
   for (size_t i = 0; i < m.vertices.size(); ++i) ASSERT_NEAR(m2.vertices[i], m.vertices[i], 1e-5) << i;
+}
+
+// --first-omega0 and --precision reach the network and the report (the CPU reports fp32 whatever is asked).
+TEST(Cli, FirstOmegaAndPrecisionReachModelAndReport) {
+  const std::string model = tmp("w0.safetensors"), report = tmp("w0.json");
+  const Result r = run("fit sdf " + sphere_xyz() + " --hidden 8 --layers 1 --steps 2 --points 100 --backend cpu"
+                       " --first-omega0 12.5 --precision tf32 --save " + model + " --report " + report);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("GPU only"), std::string::npos) << r.output;
+  const io::Model m = io::load_model(model);
+  EXPECT_EQ(m.config.first_omega0, 12.5f);
+  EXPECT_EQ(m.config.omega0, 30.0f);
+  std::ifstream rf(report);
+  EXPECT_EQ(nlohmann::json::parse(rf)["precision"], "fp32");
 }
 
 TEST(Cli, SdfInputsAndModelsThatAreNotShapes) {
