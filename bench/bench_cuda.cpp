@@ -201,10 +201,23 @@ int main(int argc, char** argv) {
     std::printf("GPU: %s\n", avail.device.c_str());
     nlohmann::json out;
     out["gpu"] = avail.device;
+    // The JSON is rewritten after every measurement, so that a run cut short (scripts/gpu-check's
+    // time limit, a failure in a later configuration) keeps what it measured.
+    auto save = [&] {
+      if (json_path.empty()) return;
+      const std::string tmp = json_path + ".tmp";  // then renamed: a reader never sees half a file
+      {
+        std::ofstream f(tmp);
+        f << out.dump(2) << "\n";
+        if (!f) throw Error("cannot write " + tmp);
+      }
+      if (std::rename(tmp.c_str(), json_path.c_str()) != 0) throw Error("cannot write " + json_path);
+    };
     const double fp32 = cuda::measure_gemm_flops(false);
     const double tf32 = cuda::measure_gemm_flops(true);
     std::printf("cuBLAS 8192^3 GEMM: FP32 %.1f TFLOP/s, TF32 %.1f TFLOP/s\n", fp32 * 1e-12, tf32 * 1e-12);
     out["gemm_tflops"] = {{"fp32", fp32 * 1e-12}, {"tf32", tf32 * 1e-12}};
+    save();
     std::printf("%-10s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
                 "floor ms", "x floor", "steps", "loss first -> last");
     for (Precision p : precisions) {
@@ -233,6 +246,7 @@ int main(int argc, char** argv) {
                                   {"cuda_graph", t.graph},
                                   {"loss_first", t.loss_first},
                                   {"loss_last", t.loss_last}});
+        save();
       }
       if (evaluate) {
         for (JetMode jm : {JetMode::Value, JetMode::Laplacian}) {
@@ -240,13 +254,9 @@ int main(int argc, char** argv) {
           const char* name = jm == JetMode::Value ? "value" : "laplacian";
           std::printf("evaluate 256x256 %s (%s, with host copies): %.3f ms\n", name, to_string(p), ms);
           out["evaluate"].push_back({{"mode", name}, {"precision", to_string(p)}, {"ms", ms}});
+          save();
         }
       }
-    }
-    if (!json_path.empty()) {
-      std::ofstream f(json_path);
-      f << out.dump(2) << "\n";
-      if (!f) throw Error("cannot write " + json_path);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "siren_bench_cuda: %s\n", e.what());

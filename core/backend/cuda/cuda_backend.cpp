@@ -383,6 +383,7 @@ class CudaTrainer final : public Trainer {
 
   StepStats step() override {
     use_device(dev_->id);
+    ready();
     enqueue_step();
     const uint64_t h = ++queued_;
     const int slot = int(h % kRing);
@@ -400,6 +401,7 @@ class CudaTrainer final : public Trainer {
 
   double loss_and_gradient(std::vector<float>& grads) override {
     use_device(dev_->id);
+    ready();
     const cudaStream_t s = stream_->get();
     stream_->sync();
     poll();
@@ -457,12 +459,15 @@ class CudaTrainer final : public Trainer {
     if (b == batch_ && work_.get()) return;
     stream_->sync();
     drop_graph();
-    batch_ = b;
-    if (batch_ < count && index_.size() < batch_) index_.allocate(batch_, "the batch's sample indices");
-    if (sdf() && sdf_coords_.size() < 2 * batch_ * 3) {
-      sdf_coords_.allocate(2 * batch_ * 3, "the SDF batch");
-      sdf_targets_.allocate(2 * batch_ * size_t(kSdfTargetWidth), "the SDF batch");
+    // No batch until its buffers are there: should an allocation below fail, step() refuses to run
+    // (ready()) instead of launching kernels on freed or too small buffers.
+    batch_ = 0;
+    if (b < count && index_.size() < b) index_.allocate(b, "the batch's sample indices");
+    if (sdf() && sdf_coords_.size() < 2 * b * 3) {
+      sdf_coords_.allocate(2 * b * 3, "the SDF batch");
+      sdf_targets_.allocate(2 * b * size_t(kSdfTargetWidth), "the SDF batch");
     }
+    batch_ = b;
     const size_t samples = step_samples();
     const size_t budget = default_budget(opts_.workspace_bytes);
     const size_t wanted = chunk_for_budget(mlp_, true, budget, samples);
@@ -485,6 +490,11 @@ class CudaTrainer final : public Trainer {
 
  private:
   bool sdf() const { return data_->loss == LossKind::Sdf; }
+  // Throws unless set_batch_size() completed (it failed for want of GPU memory otherwise).
+  void ready() const {
+    if (batch_ == 0 || !work_.get())
+      throw Error("the CUDA trainer has no buffers for its batch (an earlier allocation failed); set a smaller batch");
+  }
   // Samples one step computes: the batch, doubled by the off-surface points for SDFs.
   size_t step_samples() const { return sdf() ? 2 * batch_ : batch_; }
   // What turns the accumulated sum into the loss, as the CPU backend: the squared errors times the

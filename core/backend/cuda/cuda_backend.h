@@ -9,6 +9,8 @@
 // the newest loss that has arrived with the step it belongs to: StepStats::step may lag the steps
 // taken by up to kMaxLossLag (the first step after a start or set_parameters() waits, so a loss is
 // always there). synchronize() waits for all queued steps and returns the last one's exact stats.
+// StepStats::step counts the steps over the trainer's life, as the CPU backend's: set_parameters()
+// restarts Adam's own step count (its bias correction), not this number.
 // parameters(), loss_and_gradient(), set_parameters() and set_learning_rate() wait for the queued
 // steps first.
 #include <cstddef>

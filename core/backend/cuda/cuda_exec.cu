@@ -217,7 +217,10 @@ __global__ void __launch_bounds__(kThreads) adam_kernel(const AdamHyper* hyper, 
 
 __global__ void finish_step_kernel(const StepCounters* counters, double* loss_sum, double factor, StepReport* report) {
   if (blockIdx.x == 0 && threadIdx.x == 0) {
-    report->step = counters->t;
+    // The steps over the trainer's life (the draws: never reset), as the CPU trainer's StepStats::step;
+    // not Adam's t, which set_parameters() restarts (the session's history and divergence guard need
+    // step numbers that keep growing across a restore).
+    report->step = counters->draws;
     report->loss = *loss_sum * factor;
     *loss_sum = 0;
   }

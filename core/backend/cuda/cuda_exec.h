@@ -26,7 +26,8 @@ struct OutOfDeviceMemory : Error {
 // Device-side counters of a trainer (one struct in device memory).
 struct StepCounters {
   unsigned long long t = 0;      // Adam's step (reset with the parameters)
-  unsigned long long draws = 0;  // batches drawn (never reset: the sampler's counter)
+  unsigned long long draws = 0;  // batches drawn = steps over the trainer's life (never reset: the
+                                 // sampler's counter and StepStats::step)
 };
 // What a step reports back to the host: its Adam step and its loss.
 struct StepReport {
@@ -70,7 +71,7 @@ class CudaExec final : public JetExec {
   void adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars);
   void adam(const AdamHyper* hyper, const AdamScalars* scalars, float* params, float* m, float* v, const float* grads,
             size_t n);
-  // report = {counters->t, *loss_sum * factor}; *loss_sum = 0.
+  // report = {counters->draws (the steps over the trainer's life), *loss_sum * factor}; *loss_sum = 0.
   void finish_step(const StepCounters* counters, double* loss_sum, double factor, StepReport* report);
   // An SDF step's batch (jet_kernels.h's SdfBatch), its off-surface points from counters->draws.
   void sdf_batch(const SdfBatch& a, const StepCounters* counters);
