@@ -50,7 +50,6 @@ NetworkConfig sdf_config() {
   return cfg;
 }
 
-// One fit shared by the tests that look at its result (the fit is the expensive part).
 struct FittedTorus {
   std::unique_ptr<SdfTask> task;
   NetworkConfig cfg = sdf_config();
@@ -69,10 +68,6 @@ struct FittedTorus {
   }
 };
 
-const FittedTorus& fitted() {
-  static const FittedTorus f;
-  return f;
-}
 
 TEST(SdfTask, NormalisesTheInputAndReportsInItsUnits) {
   const SdfTask task(torus_cloud(500));
@@ -97,8 +92,7 @@ TEST(SdfTask, RefusesPointsWithoutNormals) {
   EXPECT_THROW(SdfTask::from_file("/nonexistent/shape.xyz"), Error);
 }
 
-TEST(SdfTask, FitOfATorusLiesOnTheTrueSurfaceInInputUnits) {
-  const FittedTorus& f = fitted();
+void check_zero_set(const FittedTorus& f) {
   EXPECT_LT(f.last_loss, f.first_loss * 0.1);
   const io::Mesh mesh = f.task->extract_mesh(f.backend, f.cfg, f.params, 64);
   ASSERT_GT(mesh.triangle_count(), 1000u);
@@ -122,8 +116,7 @@ TEST(SdfTask, FitOfATorusLiesOnTheTrueSurfaceInInputUnits) {
   EXPECT_GT(chamfer, 0.0);
 }
 
-TEST(SdfTask, GradientIsUnitNearTheSurfaceAndMetricsAreInInputUnits) {
-  const FittedTorus& f = fitted();
+void check_gradient_and_metrics(const FittedTorus& f) {
   // |grad phi| on the true surface and 0.01 (0.5% of the box) either side of it.
   const io::PointCloud on = geometry::sample_sdf_surface(
       [](const geometry::Vec3& p) { return geometry::torus_sdf(p, kMajor, kMinor); }, geometry::GridBox{}, 3000, 11,
@@ -158,8 +151,7 @@ TEST(SdfTask, GradientIsUnitNearTheSurfaceAndMetricsAreInInputUnits) {
   EXPECT_LE(m.extra.at("normal_consistency"), 1.0);
 }
 
-TEST(SdfTask, SavedModelMeshesLikeTheTaskAndRefusesOtherModels) {
-  const FittedTorus& f = fitted();
+void check_model_mesh(const FittedTorus& f) {
   auto& backend = f.backend;
   const io::Mesh a = f.task->extract_mesh(backend, f.cfg, f.params, 24);
   const io::Mesh b = extract_model_mesh(backend, f.cfg, f.params, f.task->model_info(), 24);
@@ -175,6 +167,23 @@ TEST(SdfTask, SavedModelMeshesLikeTheTaskAndRefusesOtherModels) {
   image.in_dim = 2;
   image.out_dim = 3;
   EXPECT_THROW(extract_model_mesh(backend, image, init_parameters(image, 0), {}, 24), Error);
+}
+
+// One fit (the expensive part: each test runs in a process of its own) and everything it must show.
+TEST(SdfTask, FitOfATorusLiesOnTheSurfaceWithUnitGradientInInputUnits) {
+  const FittedTorus f;
+  {
+    SCOPED_TRACE("zero set, topology, Chamfer");
+    check_zero_set(f);
+  }
+  {
+    SCOPED_TRACE("|grad phi| and metrics");
+    check_gradient_and_metrics(f);
+  }
+  {
+    SCOPED_TRACE("saved model's mesh, bad models");
+    check_model_mesh(f);
+  }
 }
 
 TEST(NearestNeighbors, AgreesWithBruteForce) {
