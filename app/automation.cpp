@@ -10,6 +10,7 @@
 #include "app/gl/window.h"
 #include "app/studio_app.h"
 #include "core/io/image.h"
+#include "core/session/session.h"
 #include "core/util/file_io.h"
 
 namespace siren::studio {
@@ -56,10 +57,10 @@ void Automation::frame_finished(double work_ms, bool rendered) {
 }
 
 bool Automation::views_current(StudioApp& app) const {
-  const auto session = app.experiment().session();
-  if (!session || app.experiment().loading()) return false;
+  const auto session = app.mode().session();
+  if (!session || app.mode().loading()) return false;
   const WeightsSnapshot snap = session->snapshot();
-  return app.views_show(snap.step, snap.generation);
+  return app.mode().views_show(snap.step, snap.generation);
 }
 
 bool Automation::after_render(StudioApp& app, bool rendered) {
@@ -78,7 +79,7 @@ bool Automation::after_render(StudioApp& app, bool rendered) {
     phase_frames_ = 0;
     phase_start_ = now;
   };
-  Experiment& exp = app.experiment();
+  Mode& mode = app.mode();
   switch (phase_) {
     case Phase::WaitImage:
       if (phase_frames_ == 1 && !options_.screenshot.empty()) {
@@ -89,9 +90,18 @@ bool Automation::after_render(StudioApp& app, bool rendered) {
         else glfwSetCursorPos(app.window().handle(), w - 3, 3);
       }
       if (views_current(app)) {
-        if (options_.zoom != 1) app.zoom_views(options_.zoom);
+        if (!options_.switch_to.empty()) {
+          app.switch_mode(options_.switch_to);
+          go(Phase::WaitSwitched);
+          break;
+        }
+        if (options_.zoom != 1) mode.zoom_views(options_.zoom);
         go(options_.drops.empty() ? Phase::Idle : Phase::Drop);
       }
+      break;
+    case Phase::WaitSwitched:
+      // The switch happens at the start of a frame; then the new mode loads its data like the first.
+      if (mode.name() == options_.switch_to && views_current(app)) go(options_.drops.empty() ? Phase::Idle : Phase::Drop);
       break;
     case Phase::Drop:
       app.drop_files(options_.drops);
@@ -112,16 +122,17 @@ bool Automation::after_render(StudioApp& app, bool rendered) {
       if (phase_ == Phase::Train) {
         train_steps_ = options_.steps.value_or(0);
         if (!options_.compare.empty()) {
-          std::vector<Activation> acts;
-          for (const std::string& a : options_.compare) acts.push_back(*parse_activation(a));
-          exp.start_compare(acts);
+          if (!mode.start_compare(options_.compare)) {
+            app.notices().error("automation: the " + mode.name() + " mode has no comparison");
+            exit_code_ = 1;
+          }
         } else {
-          const auto session = exp.session();
+          const auto session = mode.session();
           train_from_ = session->status().step;
           if (train_steps_ > 0) session->step(train_steps_);
         }
         recording_ = &train_;
-        refreshes_at_start_ = app.view_refreshes();
+        refreshes_at_start_ = mode.view_refreshes();
       }
       break;
     case Phase::Train: {
@@ -129,20 +140,20 @@ bool Automation::after_render(StudioApp& app, bool rendered) {
       if (!options_.compare.empty()) {
         // The comparison runs train continuously: each is paused once it has taken the steps asked
         // for (give or take the step in flight), so the picture compares them at the same point.
-        const auto& runs = exp.compare_runs();
-        done = !runs.empty() || !exp.comparing();
-        for (const CompareRun& r : runs) {
-          const SessionStatus st = r.session->status();
-          if (st.step >= train_steps_ && st.state == SessionState::Running) r.session->pause();
+        const auto runs = mode.compare_runs();
+        done = !runs.empty() || !mode.comparing();
+        for (const auto& [name, session] : runs) {
+          const SessionStatus st = session->status();
+          if (st.step >= train_steps_ && st.state == SessionState::Running) session->pause();
           done = done && (st.step >= train_steps_ || st.state == SessionState::Failed);
         }
       } else {
-        const SessionStatus st = exp.session()->status();
+        const SessionStatus st = mode.session()->status();
         done = st.step >= train_from_ + train_steps_ || st.state == SessionState::Failed;
       }
       if (done) {
         train_seconds_ = std::chrono::duration<double>(now - phase_start_).count();
-        refreshes_at_end_ = app.view_refreshes();
+        refreshes_at_end_ = mode.view_refreshes();
         recording_ = nullptr;
         go(options_.screenshot.empty() ? Phase::Done : Phase::Settle);
       }
@@ -181,7 +192,8 @@ void Automation::capture(StudioApp& app, const std::string& failure) {
   const GlContextInfo& gl = app.window().context();
   j["gl"] = {{"version", gl.version}, {"renderer", gl.renderer}, {"context", std::to_string(gl.major) + "." + std::to_string(gl.minor)}};
   nlohmann::json views = nlohmann::json::array();
-  for (const ViewPlacement& v : app.placements()) {
+  Mode& mode = app.mode();
+  for (const ViewPlacement& v : mode.placements()) {
     const int x0 = int(std::lround(v.min.x * scale.x)), y0 = int(std::lround(v.min.y * scale.y));
     const int x1 = int(std::lround(v.max.x * scale.x)), y1 = int(std::lround(v.max.y * scale.y));
     views.push_back({{"id", v.id}, {"label", v.label}, {"rect", {x0, y0, x1 - x0, y1 - y0}}});
@@ -196,8 +208,7 @@ void Automation::capture(StudioApp& app, const std::string& failure) {
   j["render_ms"] = {{"idle", summary(idle_.render_ms)}, {"training", summary(train_.render_ms)}};
   j["frame_work_ms"] = {{"idle", summary(idle_.work_ms)}, {"training", summary(train_.work_ms)}};
 
-  Experiment& exp = app.experiment();
-  if (const auto session = exp.session()) {
+  if (const auto session = mode.session()) {
     const SessionStatus st = session->status();
     const std::vector<MetricSample> hist = session->history();
     nlohmann::json t;
@@ -217,23 +228,19 @@ void Automation::capture(StudioApp& app, const std::string& failure) {
     t["backend"] = st.backend;
     t["device"] = st.device;
     j["training"] = t;
-    const RunSettings s = exp.settings();
-    const NetworkConfig& net = s.session.network;
-    j["settings"] = {{"image_size", s.image_size},
-                     {"activation", to_string(net.activation)},
-                     {"hidden_features", net.hidden_features},
-                     {"hidden_layers", net.hidden_layers},
-                     {"omega0", net.omega0},
-                     {"lr", s.session.adam.lr},
-                     {"batch", s.session.batch},
-                     {"parameters", net.num_parameters()}};
   }
-  j["image"] = exp.image_path();
+  j["mode"] = mode.name();
+  try {
+    const nlohmann::json extra = nlohmann::json::parse(mode.layout_json());
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+  } catch (const std::exception& e) {
+    j["layout_error"] = e.what();
+  }
   j["zoom"] = options_.zoom;
   nlohmann::json compare = nlohmann::json::array();
-  for (const CompareRun& r : exp.compare_runs()) {
-    const SessionStatus st = r.session->status();
-    nlohmann::json c = {{"activation", to_string(r.activation)}, {"step", st.step}, {"loss", st.loss}};
+  for (const auto& [name, session] : mode.compare_runs()) {
+    const SessionStatus st = session->status();
+    nlohmann::json c = {{"activation", name}, {"step", st.step}, {"loss", st.loss}};
     if (st.psnr_db) c["psnr_db"] = *st.psnr_db;
     compare.push_back(c);
   }

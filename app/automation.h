@@ -30,7 +30,7 @@ class Automation {
   int exit_code() const { return exit_code_; }
 
  private:
-  enum class Phase { WaitImage, Drop, WaitDropped, Idle, Train, Settle, Capture, Done };
+  enum class Phase { WaitImage, WaitSwitched, Drop, WaitDropped, Idle, Train, Settle, Capture, Done };
   struct FrameStats {
     std::vector<double> interval_ms;  // frame start to frame start, every frame
     std::vector<double> render_ms;    // work of the frames that rendered

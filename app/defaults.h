@@ -1,4 +1,5 @@
 #pragma once
+#include "app/studio_options.h"
 #include "core/session/session.h"
 
 namespace siren::studio {
@@ -12,6 +13,14 @@ struct RunSettings {
 // Per backend: on the CPU a network small enough that the image emerges within seconds on two cores;
 // on a GPU the reference's (DESIGN.md section 2 and 4).
 RunSettings default_settings(bool gpu);
+
+// The first run's settings from the command line: the defaults for the backend asked for (an
+// unknown name counts as auto), with --lr if given.
+RunSettings initial_settings(const StudioOptions& options);
+
+// For the tasks trained on derivatives (Poisson, blending), whose steps cost about four image-fitting
+// steps on the CPU: initial_settings with a 64-px image there (the GPU keeps the reference's).
+RunSettings derivative_task_settings(const StudioOptions& options);
 
 // Whether the backend that `kind` resolves to on this machine is a GPU (probes once).
 bool backend_is_gpu(BackendKind kind);

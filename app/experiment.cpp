@@ -3,22 +3,40 @@
 #include "core/io/field_export.h"
 #include "core/io/model_file.h"
 #include "core/tasks/image_derivatives.h"
+#include "core/tasks/image_task.h"
 #include "core/util/error.h"
 
 namespace siren::studio {
+
+BuiltTask image_fitting_task(const io::Image& image) { return {std::make_shared<ImageTask>(image), nullptr}; }
 
 struct Experiment::Opened {
   uint64_t serial = 0;
   std::string path;
   RunSettings settings;
-  std::shared_ptr<const ImageTask> task;
+  std::shared_ptr<const Task> task;
+  std::shared_ptr<const io::Image> image;
+  FieldAlign align;
   std::shared_ptr<const FieldImages> truth;
   std::shared_ptr<Session> session;
   std::string error;
 };
 
-Experiment::Experiment(JobThread& background, NoticeLog& notices, RunSettings initial)
-    : background_(background), notices_(notices), requested_(std::move(initial)) {}
+Experiment::Experiment(JobThread& background, NoticeLog& notices, RunSettings initial, TaskFactory factory)
+    : background_(background), notices_(notices), requested_(std::move(initial)), factory_(std::move(factory)) {}
+
+void Experiment::set_task_factory(TaskFactory factory) {
+  factory_ = std::move(factory);
+  if (!path_.empty())
+    open_with(path_, settings(), autostart_ || (session_ && session_->status().state == SessionState::Running));
+}
+
+void Experiment::release_all() {
+  ++open_serial_;  // whatever is still being built is dropped when it arrives
+  stop_compare();
+  release(std::move(session_));
+  task_.reset();
+}
 
 Experiment::~Experiment() {
   // Sessions end on this thread here: the background thread is about to go away with its queue.
@@ -47,15 +65,19 @@ void Experiment::open(const std::string& path) { open_with(path, settings(), aut
 void Experiment::open_with(const std::string& path, const RunSettings& s, bool start) {
   const uint64_t serial = ++open_serial_;
   ++pending_opens_;
-  background_.post([this, path, s, start, serial] {
+  background_.post([this, path, s, start, serial, factory = factory_] {
     Opened o;
     o.serial = serial;
     o.path = path;
     o.settings = s;
     try {
-      auto task = std::shared_ptr<ImageTask>(ImageTask::from_file(path, s.image_size));
-      o.truth = std::make_shared<const FieldImages>(fields_from_image(task->image(), image_derivatives(task->image())));
-      o.task = task;
+      auto image = std::make_shared<const io::Image>(io::resize_square(io::load_image(path), s.image_size));
+      BuiltTask built = factory(*image);
+      o.truth = std::make_shared<const FieldImages>(fields_from_image(*image, image_derivatives(*image)));
+      o.image = image;
+      o.task = built.task;
+      o.align = std::move(built.align);
+      auto task = built.task;
       // Built here, on the lowered background thread, so its training threads inherit the priority.
       try {
         o.session = std::make_shared<Session>(task, s.session);
@@ -93,10 +115,12 @@ void Experiment::install(Opened&& o) {
   release(std::move(session_));
   path_ = o.path;
   task_ = std::move(o.task);
+  image_ = std::move(o.image);
+  align_ = std::move(o.align);
   truth_ = std::move(o.truth);
   session_ = std::move(o.session);
   requested_ = o.settings;
-  const io::Image& img = task_->image();
+  const io::Image& img = *image_;
   notices_.info("Training on " + path_ + " (" + std::to_string(img.width) + "x" + std::to_string(img.height) + ", " +
                 session_->settings().network.describe() + ", " + session_->status().backend + " backend)");
   if (on_opened_) on_opened_(path_);

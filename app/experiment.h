@@ -10,8 +10,10 @@
 #include "app/defaults.h"
 #include "app/notices.h"
 #include "app/views/field_math.h"
+#include "app/views/network_fields.h"
+#include "core/io/image.h"
 #include "core/session/session.h"
-#include "core/tasks/image_task.h"
+#include "core/tasks/task.h"
 
 namespace siren::studio {
 
@@ -21,13 +23,30 @@ struct CompareRun {
   std::shared_ptr<Session> session;
 };
 
+// What an experiment trains on an image: the task (an ImageTask, a PoissonTask, ...) and, where the
+// network's raw values are not what the views should show, how to align them (FieldAlign).
+struct BuiltTask {
+  std::shared_ptr<const Task> task;
+  FieldAlign align;
+};
+// Builds the task for an image at its training resolution; runs on the background thread, may throw.
+using TaskFactory = std::function<BuiltTask(const io::Image& image)>;
+// Plain image fitting (the default).
+BuiltTask image_fitting_task(const io::Image& image);
+
 // The image being fitted and the runs on it: the main Session and up to four comparison runs.
 // Everything slow (decoding an image, building or tearing down a session, writing a model) happens
 // on the background thread; the UI thread only swaps in finished results in poll().
 class Experiment {
  public:
-  Experiment(JobThread& background, NoticeLog& notices, RunSettings initial);
+  Experiment(JobThread& background, NoticeLog& notices, RunSettings initial,
+             TaskFactory factory = image_fitting_task);
   ~Experiment();
+
+  // Another kind of task on the same image (e.g. another supervision): a new run once it is built.
+  void set_task_factory(TaskFactory factory);
+  // Ends every run off the UI thread (the mode is being switched away from); nothing trains after.
+  void release_all();
 
   // Trains on the image at `path` (at the current image size) once it has loaded; until then the
   // current run goes on. A file that does not open becomes an error notice and changes nothing.
@@ -43,7 +62,10 @@ class Experiment {
   bool loading() const { return pending_opens_ > 0 || pending_loads_ > 0; }
 
   const std::string& image_path() const { return path_; }
-  std::shared_ptr<const ImageTask> task() const { return task_; }
+  std::shared_ptr<const Task> task() const { return task_; }
+  // The image at its training resolution (what the task was built from).
+  std::shared_ptr<const io::Image> image() const { return image_; }
+  const FieldAlign& align() const { return align_; }
   std::shared_ptr<const FieldImages> truth() const { return truth_; }
   std::shared_ptr<Session> session() const { return session_; }
   RunSettings settings() const;
@@ -78,7 +100,10 @@ class Experiment {
   std::function<void(const std::string&)> on_opened_;
 
   std::string path_;
-  std::shared_ptr<const ImageTask> task_;
+  TaskFactory factory_;
+  std::shared_ptr<const Task> task_;
+  std::shared_ptr<const io::Image> image_;
+  FieldAlign align_;
   std::shared_ptr<const FieldImages> truth_;
   std::shared_ptr<Session> session_;
   std::vector<CompareRun> compare_;

@@ -9,7 +9,7 @@ int main(int argc, char** argv) {
   siren::studio::StudioOptions opt;
   CLI::App cli{"SIREN Studio: train a sinusoidal representation network on an image and watch it learn"};
   cli.add_option("file", opt.file, "image to train on (default: the bundled camera.png)");
-  cli.add_option("--mode", opt.mode, "experiment (image)")->capture_default_str();
+  cli.add_option("--mode", opt.mode, "experiment: image|poisson|blend (and sdf where built in)")->capture_default_str();
   cli.add_option("--backend", opt.backend, "auto|cpu|cuda")->capture_default_str();
   uint64_t steps = 0;
   auto* steps_opt = cli.add_option("--steps", steps, "train this many steps, then pause (with --screenshot: then exit)")
@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
                  "train --steps steps (200 if not given), save the window to this PNG and a layout to PNG.json, exit");
   // For tests: these go through the same code as a user's actions, and are not part of the contract.
   cli.add_option("--drop", opt.drops, "act as if this file had been dropped on the window")->group("");
+  cli.add_option("--param", opt.params, "KEY=VALUE: a mode's setting (blend: alpha, rule, scale, b=PATH)")->group("");
+  cli.add_option("--switch-to", opt.switch_to, "switch to this mode once the first shows its data")->group("");
   cli.add_option("--tab", opt.tab, "tab to show first: views|compare|inspect")->group("");
   cli.add_option("--pointer", opt.pointer, "X,Y: where the mouse rests during --screenshot")
       ->delimiter(',')

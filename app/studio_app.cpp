@@ -4,29 +4,20 @@
 #include <imgui_impl_glfw.h>
 #include <imgui_internal.h>
 #include <imgui_impl_opengl3.h>
-#include <limits.h>
-#include <stdlib.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
+#include <ctime>
 #include <thread>
 
+#include "app/assets.h"
 #include "app/automation.h"
 #include "app/frame_change.h"
-#include "app/defaults.h"
 #include "app/gl/shader.h"
-#include "app/panels/compare_panel.h"
-#include "app/panels/file_panel.h"
-#include "app/panels/inspect_panel.h"
-#include "app/panels/settings_panel.h"
-#include "app/panels/training_panel.h"
-#include "app/panels/views_panel.h"
 #include "app/ui_util.h"
 #include "app/views/field_renderer.h"
+#include "core/backend/backend.h"
 #include "core/io/image.h"
 #include "core/util/error.h"
 
@@ -44,39 +35,7 @@ const ImVec4 kBackground(0.06f, 0.06f, 0.07f, 1.0f);
 constexpr int kBackgroundNice = 10;
 constexpr int kViewWorkerNice = 5;
 
-bool exists(const std::string& path) { return std::ifstream(path).good(); }
-
-std::string executable_dir() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, size_t(n));
-  return p.substr(0, p.rfind('/'));
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 }  // namespace
-
-std::string bundled_image_path() {
-  if (const char* env = std::getenv("SIREN_ASSETS_DIR"); env && *env) return std::string(env) + "/camera.png";
-  const std::string exe = executable_dir();
-  for (const std::string& dir : {exe + "/assets", exe + "/../assets"})
-    if (exists(dir + "/camera.png")) {
-      // The path is shown to the user: without the "build/.." detour.
-      char* real = realpath((dir + "/camera.png").c_str(), nullptr);
-      const std::string path = real ? real : dir + "/camera.png";
-      std::free(real);
-      return path;
-    }
-#ifdef SIREN_ASSETS_DIR
-  return std::string(SIREN_ASSETS_DIR) + "/camera.png";
-#else
-  return "assets/camera.png";
-#endif
-}
 
 StudioApp::StudioApp(const StudioOptions& options) : options_(options) {
   window_ = std::make_unique<Window>(options.width, options.height, "SIREN Studio");
@@ -97,38 +56,29 @@ StudioApp::StudioApp(const StudioOptions& options) : options_(options) {
   background_ = std::make_unique<JobThread>("background", kBackgroundNice);
   view_worker_ = std::make_unique<JobThread>("view", kViewWorkerNice);
 
+  std::string shader_dir;
   try {
-    renderer_ = std::make_unique<FieldRenderer>(find_shader_directory());
+    shader_dir = find_shader_directory();
+    renderer_ = std::make_unique<FieldRenderer>(shader_dir);
   } catch (const std::exception& e) {
     renderer_error_ = e.what();
     notices_.error(std::string("The views cannot be drawn: ") + e.what());
   }
+  if (!parse_backend_kind(options.backend))
+    notices_.error("Unknown backend '" + options.backend + "' (auto|cpu|cuda); using auto.");
 
-  BackendKind backend = BackendKind::Auto;
-  if (auto b = parse_backend_kind(options.backend)) backend = *b;
-  else notices_.error("Unknown backend '" + options.backend + "' (auto|cpu|cuda); using auto.");
-  RunSettings settings = default_settings(backend_is_gpu(backend));
-  if (backend == BackendKind::Cuda) settings.session.backend = BackendKind::Cuda;
-  if (options.lr) settings.session.adam.lr = *options.lr;
-  if (options.mode != "image")
-    notices_.error("Mode '" + options.mode + "' is not available in this version of the GUI; showing image fitting.");
-
-  experiment_ = std::make_unique<Experiment>(*background_, notices_, settings);
-  experiment_->set_fallback(bundled_image_path());
-  experiment_->set_autostart(!automated);
-  experiment_->on_opened([this](const std::string& p) { recent_->add(p); });
-
-  training_ = std::make_unique<TrainingPanel>(*experiment_);
-  settings_ = std::make_unique<SettingsPanel>(*experiment_);
-  files_ = std::make_unique<FilePanel>(*experiment_, *recent_, [this](const std::string& p) { take_screenshot(p); });
-  if (renderer_) {
-    views_ = std::make_unique<ViewsPanel>(*renderer_, *view_worker_, *experiment_);
-    compare_ = std::make_unique<ComparePanel>(*renderer_, *view_worker_, *experiment_);
+  context_ = std::make_unique<ModeContext>(ModeContext{*background_, *view_worker_, notices_, *recent_, renderer_.get(),
+                                                       options_, shader_dir,
+                                                       [this](const std::string& p) { take_screenshot(p); },
+                                                       automated});
+  mode_ = make_mode(options.mode, *context_);
+  if (!mode_) {
+    std::string names;
+    for (const std::string& n : mode_names()) names += (names.empty() ? "" : "|") + n;
+    notices_.error("Unknown mode '" + options.mode + "' (" + names + "); showing image fitting.");
+    mode_ = make_mode("image", *context_);
   }
-  inspect_ = std::make_unique<InspectPanel>(*view_worker_, *experiment_);
   if (automated) automation_ = std::make_unique<Automation>(options);
-
-  experiment_->open(options.file.empty() ? bundled_image_path() : options.file);
 }
 
 StudioApp::~StudioApp() {
@@ -136,13 +86,9 @@ StudioApp::~StudioApp() {
   view_worker_.reset();
   background_.reset();
   automation_.reset();
-  inspect_.reset();
-  compare_.reset();
-  views_.reset();
-  files_.reset();
-  settings_.reset();
-  training_.reset();
-  experiment_.reset();
+  retired_.clear();
+  mode_.reset();
+  context_.reset();
   renderer_.reset();
   if (imgui_ready_) {
     ImGui_ImplOpenGL3_Shutdown();
@@ -152,37 +98,35 @@ StudioApp::~StudioApp() {
   window_.reset();
 }
 
-void StudioApp::drop_files(const std::vector<std::string>& paths) {
-  bool opened = false;
-  for (const std::string& p : paths) {
-    if (ends_with(p, ".safetensors")) {
-      experiment_->load_model(p);
-    } else if (!opened) {
-      experiment_->open(p);
-      opened = true;
-    } else {
-      notices_.warning("Only one image is trained at a time; ignored " + p + ".");
-    }
+void StudioApp::drop_files(const std::vector<std::string>& paths) { mode_->drop_files(paths); }
+
+void StudioApp::switch_mode(const std::string& name) { requested_mode_ = name; }
+
+void StudioApp::apply_mode_switch() {
+  const std::string name = std::move(requested_mode_);
+  requested_mode_.clear();
+  if (name.empty() || name == mode_->name()) return;
+  std::unique_ptr<Mode> next;
+  try {
+    next = make_mode(name, *context_);
+  } catch (const std::exception& e) {
+    notices_.error("Could not switch to the " + name + " mode: " + e.what());
+    return;
   }
+  if (!next) {
+    notices_.error("Unknown mode '" + name + "'.");
+    return;
+  }
+  mode_->retire();
+  retired_.push_back(std::move(mode_));
+  mode_ = std::move(next);
+  notices_.info("Switched to the " + name + " mode (" + mode_->title() + ").");
 }
 
-std::vector<ViewPlacement> StudioApp::placements() const {
-  return views_ ? views_->placements() : std::vector<ViewPlacement>{};
-}
-
-bool StudioApp::views_show(uint64_t step, uint64_t generation) const {
-  // Hidden views are not evaluated (they are updated when drawn): nothing to wait for then.
-  return views_ && views_visible_ ? views_->shows(step, generation) : true;
-}
-
-std::pair<uint64_t, uint64_t> StudioApp::view_refreshes() const {
-  if (!views_) return {0, 0};
-  const NetworkFields::Counts c = views_->refresh_counts();
-  return {c.values, c.derivatives};
-}
-
-void StudioApp::zoom_views(double factor) {
-  if (views_) views_->zoom_to(factor);
+void StudioApp::destroy_retired() {
+  // Jobs the old mode posted before it retired may still call into it; once both threads are idle
+  // none is left (the mode posts nothing after retire()). Its sessions ended on the background thread.
+  if (!retired_.empty() && background_->idle() && view_worker_->idle()) retired_.clear();
 }
 
 void StudioApp::take_screenshot(const std::string& path) { screenshot_request_ = path; }
@@ -191,16 +135,18 @@ void StudioApp::handle_shortcuts() {
   const ImGuiIO& io = ImGui::GetIO();
   if (io.WantTextInput) return;  // typing a path must not start training
   auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
-  if (io.KeyCtrl) {
-    if (pressed(GLFW_KEY_O)) files_->focus_path();
-    if (pressed(GLFW_KEY_S)) files_->save_model();
-    return;
+  if (!io.KeyCtrl) {
+    if (pressed(GLFW_KEY_SPACE)) mode_->toggle_training();
+    if (pressed(GLFW_KEY_S)) mode_->single_step();
+    if (pressed(GLFW_KEY_R)) mode_->reset();
+    if (pressed(GLFW_KEY_F12)) {
+      char name[64];
+      const std::time_t t = std::time(nullptr);
+      std::strftime(name, sizeof name, "siren-studio-%Y%m%d-%H%M%S.png", std::localtime(&t));
+      take_screenshot(name);
+    }
   }
-  if (pressed(GLFW_KEY_SPACE)) training_->toggle();
-  if (pressed(GLFW_KEY_S)) training_->single_step();
-  if (pressed(GLFW_KEY_R)) training_->reset();
-  if (pressed(GLFW_KEY_Z) && views_) views_->reset_zoom();
-  if (pressed(GLFW_KEY_F12)) files_->screenshot();
+  mode_->handle_shortcuts();
 }
 
 void StudioApp::draw_sidebar(float width) {
@@ -213,17 +159,25 @@ void StudioApp::draw_sidebar(float width) {
   ImGui::Begin("SIREN Studio", nullptr, flags);
   ImGui::TextColored(ImVec4(1.0f, 0.85f, 0.4f, 1.0f), "SIREN Studio");
   ImGui::SameLine();
-  ImGui::TextDisabled("- fitting an image");
+  ImGui::TextDisabled("- %s", mode_->title().c_str());
+  ImGui::SameLine(ImGui::GetContentRegionMax().x - 90.0f);
+  ImGui::SetNextItemWidth(90.0f);
+  const std::string current = mode_->name();
+  if (ImGui::BeginCombo("##mode", current.c_str())) {
+    for (const std::string& n : mode_names())
+      if (ImGui::Selectable(n.c_str(), n == current)) switch_mode(n);
+    ImGui::EndCombo();
+  }
+  tooltip("Experiment: image (fit an image), poisson (reconstruct an image from its gradient or\n"
+          "Laplacian), blend (Poisson image editing of two images). Switching ends the current runs.");
   ImGui::PushItemWidth(-110.0f);
-  files_->draw_image_section();
-  training_->draw();
-  settings_->draw();
-  files_->draw_output_section();
+  mode_->draw_sidebar();
   ImGui::PopItemWidth();
   section("Messages");
-  notices_.draw_list(std::max(60.0f, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * 2));
-  ImGui::TextDisabled("Space start/pause  S step  R reset  Z whole image");
-  ImGui::TextDisabled("Ctrl+O open  Ctrl+S save model  F12 screenshot");
+  const std::string help = mode_->shortcut_help();
+  const int help_lines = 1 + int(std::count(help.begin(), help.end(), '\n'));
+  notices_.draw_list(std::max(60.0f, ImGui::GetContentRegionAvail().y - ImGui::GetTextLineHeightWithSpacing() * help_lines));
+  ImGui::TextDisabled("%s", help.c_str());
   ImGui::End();
 }
 
@@ -242,26 +196,7 @@ void StudioApp::draw_main(float x, float width) {
     ImGui::PopStyleColor();
     ImGui::TextWrapped("Training still runs; fix the shader folder (or SIREN_SHADER_DIR) and restart to see it.");
   }
-  if (ImGui::BeginTabBar("tabs")) {
-    auto tab_flags = [this](const char* name) {
-      return select_tab_ && options_.tab == name ? ImGuiTabItemFlags_SetSelected : 0;
-    };
-    views_visible_ = views_ && ImGui::BeginTabItem("Fit and derivatives", nullptr, tab_flags("views"));
-    if (views_visible_) {
-      views_->draw();
-      ImGui::EndTabItem();
-    }
-    if (compare_ && ImGui::BeginTabItem("Compare activations", nullptr, tab_flags("compare"))) {
-      compare_->draw();
-      ImGui::EndTabItem();
-    }
-    if (ImGui::BeginTabItem("Inspect layers", nullptr, tab_flags("inspect"))) {
-      inspect_->draw();
-      ImGui::EndTabItem();
-    }
-    ImGui::EndTabBar();
-    select_tab_ = false;
-  }
+  mode_->draw_main();
   ImGui::End();
 }
 
@@ -276,7 +211,9 @@ void StudioApp::draw_ui() {
 
 bool StudioApp::frame() {
   glfwPollEvents();
-  experiment_->poll();
+  apply_mode_switch();
+  destroy_retired();
+  mode_->poll();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
@@ -305,13 +242,14 @@ bool StudioApp::frame() {
     const std::string path = std::move(screenshot_request_);
     screenshot_request_.clear();
     auto pixels = std::make_shared<std::vector<uint8_t>>(read_window_pixels(w, h));
-    Experiment* exp = experiment_.get();
-    background_->post([exp, path, pixels, w, h] {
+    // The mode outlives this job: a mode switched away from is kept until the threads are idle.
+    Mode* mode = mode_.get();
+    background_->post([mode, path, pixels, w, h] {
       try {
         io::save_png(path, w, h, 3, *pixels);
-        exp->report(NoticeLevel::Info, "Saved a screenshot to " + path);
+        mode->report_info("Saved a screenshot to " + path);
       } catch (const std::exception& e) {
-        exp->report(NoticeLevel::Error, "Could not save the screenshot: " + std::string(e.what()));
+        mode->report_error("Could not save the screenshot: " + std::string(e.what()));
       }
     });
   }

@@ -18,8 +18,10 @@ struct StudioOptions {
   std::string tab;                 // --tab: which tab to show (views, compare, inspect)
   std::vector<int> pointer;        // --pointer X,Y: where the mouse rests for --screenshot (default: a corner)
   bool active = false;             // --active: frames at the display's rate throughout, as while a user interacts
-  double zoom = 1;
-  std::optional<float> lr;         // --lr: the first run's learning rate (tests drive the divergence guard with it)                 // --zoom: magnify the views about their centre before training
+  double zoom = 1;                 // --zoom: magnify the views about their centre before training
+  std::optional<float> lr;         // --lr: the first run's learning rate (tests drive the divergence guard with it)
+  std::vector<std::string> params;  // --param KEY=VALUE: a mode's settings for tests (blend: alpha, rule, scale, b)
+  std::string switch_to;           // --switch-to: once the first mode shows its data, switch to this mode
   std::vector<std::string> compare;  // --compare: activations to train side by side (then the steps are theirs)
   int width = 1600, height = 1000;
 };

@@ -26,6 +26,8 @@ struct ComparePanel::RunView {
         lap("compare_lap_" + std::to_string(i), "Laplacian", "This network's exact Laplacian, on the image's scale.") {}
   NetworkFields fields;
   MetricHistory history;
+  MetricSeries evaluated;  // figures of the view evaluations, where the task has no per-step PSNR
+  const FieldImages* seen = nullptr;
   FieldView fit, lap;
   std::string name;
   SessionStatus status;
@@ -75,9 +77,9 @@ void ComparePanel::draw_controls() {
 void ComparePanel::draw() {
   draw_controls();
   const auto truth = experiment_.truth();
-  const auto task = experiment_.task();
+  const auto image = experiment_.image();
   const auto& runs = experiment_.compare_runs();
-  if (!truth || !task) return;
+  if (!truth || !image) return;
   if (truth.get() != truth_seen_) {
     truth_seen_ = truth.get();
     home_ = image_rect(truth->rows, truth->cols);
@@ -103,11 +105,19 @@ void ComparePanel::draw() {
   std::vector<PlotSeries> series;
   for (int i = 0; i < n; ++i) {
     RunView& v = *runs_[size_t(i)];
-    v.fields.update(runs[size_t(i)].session, task, zoomed ? std::optional<ViewRect>(shown_) : std::nullopt,
-                    int(side * px_scale));
+    const bool aligned = bool(experiment_.align());
+    v.fields.set_align(experiment_.align());
+    // Aligned values exist on the training grid only: zoomed in, their texture is magnified.
+    v.fields.update(runs[size_t(i)].session, image,
+                    zoomed && !aligned ? std::optional<ViewRect>(shown_) : std::nullopt, int(side * px_scale));
     v.history.update(*runs[size_t(i)].session);
+    if (const FieldImages* f = v.fields.value_images(); f && f != v.seen) {
+      v.seen = f;
+      v.evaluated.add(f->generation, f->step, f->metrics);
+    }
     v.name = to_string(runs[size_t(i)].activation);
-    series.push_back({v.name.c_str(), kColors[i % 4], &v.history.steps(), &v.history.psnr()});
+    if (aligned) series.push_back({v.name.c_str(), kColors[i % 4], &v.evaluated.steps("psnr_db"), &v.evaluated.values("psnr_db")});
+    else series.push_back({v.name.c_str(), kColors[i % 4], &v.history.steps(), &v.history.psnr()});
   }
   // Row 1: fits; row 2: Laplacians on the image's Laplacian scale, so the baselines' (near) zero
   // Laplacians show as what they are.
@@ -120,7 +130,8 @@ void ComparePanel::draw() {
       if (row == 0) {
         l.texture = &t->value;
         if (due(v.status_refreshed, kLiveRefreshSeconds)) v.status = runs[size_t(i)].session->status();
-        const SessionStatus& st = v.status;
+        SessionStatus st = v.status;
+        if (!st.psnr_db && std::isfinite(v.evaluated.last("psnr_db"))) st.psnr_db = v.evaluated.last("psnr_db");
         char label[96];
         if (st.psnr_db) std::snprintf(label, sizeof label, "%s  %.1f dB, step %llu", v.name.c_str(), *st.psnr_db,
                                       static_cast<unsigned long long>(st.step));

@@ -2,6 +2,8 @@
 
 #include <imgui.h>
 
+#include <cmath>
+
 #include "app/panels/line_plot.h"
 #include "app/ui_util.h"
 
@@ -40,6 +42,36 @@ void draw_psnr_plot(const MetricHistory& h, float height) {
   psnr.tooltip = "Peak signal-to-noise ratio of the fit, from each step's loss (higher is better).";
   psnr.height = height;
   line_plot("psnr_plot", psnr, {{"PSNR", IM_COL32(90, 200, 255, 255), &h.steps(), &h.psnr()}});
+}
+
+void MetricSeries::add(uint64_t generation, uint64_t step, const std::map<std::string, double>& metrics) {
+  if (generation != generation_) {
+    generation_ = generation;
+    series_.clear();
+  }
+  for (const auto& [name, v] : metrics) {
+    auto& [x, y] = series_[name];
+    if (!x.empty() && x.back() >= float(step)) continue;  // the two evaluations of one step give it once
+    x.push_back(float(step));
+    y.push_back(float(v));
+  }
+}
+
+const std::vector<float>& MetricSeries::steps(const std::string& name) const {
+  static const std::vector<float> none;
+  const auto it = series_.find(name);
+  return it == series_.end() ? none : it->second.first;
+}
+
+const std::vector<float>& MetricSeries::values(const std::string& name) const {
+  static const std::vector<float> none;
+  const auto it = series_.find(name);
+  return it == series_.end() ? none : it->second.second;
+}
+
+double MetricSeries::last(const std::string& name) const {
+  const std::vector<float>& v = values(name);
+  return v.empty() ? std::nan("") : double(v.back());
 }
 
 }  // namespace siren::studio

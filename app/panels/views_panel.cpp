@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/panels/line_plot.h"
 #include "app/ui_util.h"
 
 namespace siren::studio {
@@ -14,7 +15,7 @@ namespace {
 constexpr int kViewKey = 0;  // worker keys 0 and 1: the main run's fields
 }
 
-ViewsPanel::ViewsPanel(FieldRenderer& renderer, JobThread& worker, Experiment& experiment)
+ViewsPanel::ViewsPanel(FieldRenderer& renderer, JobThread& worker, Experiment& experiment, ViewsConfig config)
     : renderer_(renderer), experiment_(experiment), fields_(worker, kViewKey) {
   views_.emplace_back("ground_truth", "Ground truth", "The image the network learns, at its training resolution.");
   views_.emplace_back("fit", "Fit (network)", "The network's output, evaluated from the latest weights.");
@@ -29,6 +30,18 @@ ViewsPanel::ViewsPanel(FieldRenderer& renderer, JobThread& worker, Experiment& e
   views_.emplace_back("truth_laplacian", "Laplacian image (5-point)", "The image's Laplacian from the 5-point stencil.");
   for (int i = 0; i < kCount; ++i)
     views_[size_t(i)].set_probe([this, i](double row, double col) { return probe(Id(i), row, col); });
+  configure(config);
+}
+
+void ViewsPanel::configure(const ViewsConfig& config) {
+  config_ = config;
+  views_[Fit].set_label(config.fit_label);
+  views_[Fit].set_help(config.fit_help);
+  const bool grad = config.supervision == "gradient", lap = config.supervision == "laplacian";
+  views_[TruthGradMag].set_label(grad ? "|grad I| supervision (Sobel)" : "|grad I| image (Sobel)");
+  views_[TruthGradX].set_label(grad ? "dI/dx supervision (Sobel)" : "dI/dx image (Sobel)");
+  views_[TruthGradY].set_label(grad ? "dI/dy supervision (Sobel)" : "dI/dy image (Sobel)");
+  views_[TruthLap].set_label(lap ? "Laplacian supervision (5-point)" : "Laplacian image (5-point)");
 }
 
 std::string ViewsPanel::probe(Id id, double row, double col) const {
@@ -77,6 +90,7 @@ void ViewsPanel::sync_task() {
   if (!truth || truth == truth_images_) return;
   truth_images_ = truth;
   truth_.upload(*truth, true, true);
+  fields_.set_align(experiment_.align());
   home_ = image_rect(truth->rows, truth->cols);
   shown_ = home_;
 }
@@ -138,9 +152,9 @@ FieldLayer ViewsPanel::layer(Id id, bool base_only) const {
 
 void ViewsPanel::draw() {
   sync_task();
-  const auto task = experiment_.task();
+  const auto image = experiment_.image();
   const auto session = experiment_.session();
-  if (!task || !session) {
+  if (!image || !session) {
     ImGui::TextDisabled(experiment_.loading() ? "Loading the image..." : "Open an image to start (see Image, left).");
     return;
   }
@@ -155,7 +169,14 @@ void ViewsPanel::draw() {
 
   const bool zoomed = shown_ != home_;
   const float px_scale = ImGui::GetIO().DisplayFramebufferScale.x;
-  fields_.update(session, task, zoomed ? std::optional<ViewRect>(shown_) : std::nullopt, int(side * px_scale));
+  fields_.update(session, image, zoomed && config_.network_zoom ? std::optional<ViewRect>(shown_) : std::nullopt,
+                 int(side * px_scale));
+  for (auto [images, seen] : {std::pair{fields_.value_images(), &seen_values_},
+                              std::pair{fields_.derivative_images(), &seen_derivatives_}})
+    if (images && images != *seen) {
+      *seen = images;
+      evaluated_.add(images->generation, images->step, images->metrics);
+    }
 
   // Header: zoom state and the colour-scale choice; after the update, so that it names the step the
   // views below show in this same frame.
@@ -196,7 +217,21 @@ void ViewsPanel::draw() {
   const float plot_h = (side + extra - style.ItemSpacing.y) * 0.5f;
   ImGui::BeginChild("plots", ImVec2(side, side + extra), false, ImGuiWindowFlags_NoScrollbar);
   draw_loss_plot(history_, plot_h);
-  draw_psnr_plot(history_, plot_h);
+  if (config_.evaluated_psnr) {
+    PlotOptions psnr;
+    psnr.title = "PSNR (dB)";
+    psnr.tooltip = "PSNR of the reconstruction (after removing what the supervision cannot see) against the\n"
+                   "image, and of the network's exact gradient and Laplacian against the image's filters.";
+    psnr.height = plot_h;
+    line_plot("evaluated_psnr", psnr,
+              {{"img", IM_COL32(90, 200, 255, 255), &evaluated_.steps("psnr_db"), &evaluated_.values("psnr_db")},
+               {"grad", IM_COL32(255, 170, 60, 255), &evaluated_.steps("gradient_psnr_db"),
+                &evaluated_.values("gradient_psnr_db")},
+               {"lap", IM_COL32(120, 220, 120, 255), &evaluated_.steps("laplacian_psnr_db"),
+                &evaluated_.values("laplacian_psnr_db")}});
+  } else {
+    draw_psnr_plot(history_, plot_h);
+  }
   ImGui::EndChild();
   ImGui::EndGroup();
   for (Id id : {GradMag, GradX, GradY, Lap}) {

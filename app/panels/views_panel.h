@@ -10,13 +10,31 @@
 
 namespace siren::studio {
 
+// What differs between the experiments that show an image's fields (image fitting, Poisson).
+struct ViewsConfig {
+  std::string fit_label = "Fit (network)";
+  std::string fit_help = "The network's output, evaluated from the latest weights.";
+  // Zoomed in, evaluate the network again over the rectangle shown (off where the views show aligned
+  // values, which exist on the training grid only: the textures are magnified instead).
+  bool network_zoom = true;
+  // Which of the image's derivatives the network is trained on ("gradient", "laplacian"; empty: none):
+  // those views are labelled as the supervision signal.
+  std::string supervision;
+  // The PSNR plot shows the figures of the view evaluations (image, gradient, Laplacian) instead of
+  // the session's per-step PSNR (which tasks supervised by derivatives do not have).
+  bool evaluated_psnr = false;
+};
+
 // The main tab: ground truth, fit and error; the network's exact gradient (magnitude, d/dx, d/dy)
 // and Laplacian beside the image's filter derivatives (Sobel, 5-point stencil), with colour bars;
 // all zoom and pan together; loss and PSNR plots.
 class ViewsPanel {
  public:
-  ViewsPanel(FieldRenderer& renderer, JobThread& worker, Experiment& experiment);
+  ViewsPanel(FieldRenderer& renderer, JobThread& worker, Experiment& experiment, ViewsConfig config = {});
   void draw();
+  void configure(const ViewsConfig& config);
+  // Figures of the latest evaluations (FieldAlign metrics), e.g. "psnr_db".
+  const MetricSeries& evaluated() const { return evaluated_; }
 
   void reset_zoom() { shown_ = home_; }
   // Magnifies about the centre (automation, --zoom).
@@ -42,6 +60,10 @@ class ViewsPanel {
   ViewRect home_, shown_;
   bool shared_scale_ = true;
   MetricHistory history_;
+  ViewsConfig config_;
+  MetricSeries evaluated_;
+  const FieldImages* seen_values_ = nullptr;
+  const FieldImages* seen_derivatives_ = nullptr;
   std::vector<FieldView> views_;
 };
 

@@ -1,5 +1,8 @@
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "app/views/view_rect.h"
@@ -38,7 +41,13 @@ struct FieldImages {
   std::vector<float> magnitude;  // rows x cols: |gradient|, for its range and for tooltips
   FieldRanges ranges;
   double eval_seconds = 0;  // how long the network took to evaluate (0 for the image)
+  std::map<std::string, double> metrics;  // figures a FieldAlign added (network_fields.h)
 };
+
+// Applied on the view worker to evaluations over the training grid (pixel_grid of the image), before
+// they become fields: replaces the network's values by what the views should show (a Poisson
+// reconstruction without the part its derivatives cannot see) and adds figures ("psnr_db", ...).
+using FieldAlign = std::function<void(FieldJets& jets, std::map<std::string, double>& metrics)>;
 
 // From the network's jets on a grid (value only, or with derivatives: the arrays the jets lack stay
 // empty); `truth` (same grid, [0, 1]) adds the error map.

@@ -34,6 +34,7 @@ class FieldView {
   // Render-target draws by all views so far: the window must be presented again when it moves.
   static uint64_t redraws();
   void set_label(std::string label) { label_ = std::move(label); }
+  void set_help(std::string help) { help_ = std::move(help); }
 
  private:
   bool interact(ViewRect& shown, const ViewRect& home, ImVec2 min, float side);

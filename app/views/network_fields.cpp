@@ -62,8 +62,8 @@ void NetworkFields::reset_channels() {
 }
 
 void NetworkFields::refresh(Channel& ch, int key, const std::shared_ptr<Session>& session,
-                            const std::shared_ptr<const ImageTask>& task, const WeightsSnapshot& snap,
-                            const ViewRect& rect, int rows, int cols, double now) {
+                            const std::shared_ptr<const io::Image>& image, const WeightsSnapshot& snap,
+                            const ViewRect& rect, int rows, int cols, double now, const FieldAlign& align) {
   if (ch.in_flight) return;
   const bool same_request = ch.step == snap.step && ch.generation == snap.generation && ch.rect == rect &&
                             ch.rows == rows && ch.cols == cols;
@@ -85,13 +85,16 @@ void NetworkFields::refresh(Channel& ch, int key, const std::shared_ptr<Session>
   auto box = ch.box;
   const JetMode mode = ch.mode;
   const bool with_error = ch.with_error;
-  worker_.post_latest(key, [session, task, snap, rect, rows, cols, mode, with_error, box] {
+  worker_.post_latest(key, [session, image, snap, rect, rows, cols, mode, with_error, box, align] {
     const auto start = std::chrono::steady_clock::now();
     FieldImages f;
     try {
       const std::vector<float> coords = grid_over(rect, rows, cols);
-      const FieldJets jets = session->evaluate(snap, coords.data(), size_t(rows) * cols, mode);
-      f = fields_from_jets(jets, rows, cols, task->out_dim(), rect, with_error ? &task->image() : nullptr);
+      FieldJets jets = session->evaluate(snap, coords.data(), size_t(rows) * cols, mode);
+      std::map<std::string, double> metrics;
+      if (align) align(jets, metrics);
+      f = fields_from_jets(jets, rows, cols, image->channels, rect, with_error ? image.get() : nullptr);
+      f.metrics = std::move(metrics);
     } catch (const std::exception&) {
       f = FieldImages{};  // an empty result: the views keep what they show and ask again
     }
@@ -119,9 +122,9 @@ bool NetworkFields::receive(Channel& ch, uint64_t generation, FieldTextures& tex
   return true;
 }
 
-void NetworkFields::update(const std::shared_ptr<Session>& session, const std::shared_ptr<const ImageTask>& task,
+void NetworkFields::update(const std::shared_ptr<Session>& session, const std::shared_ptr<const io::Image>& image,
                            const std::optional<ViewRect>& zoom, int zoom_px) {
-  if (!session || !task) return;
+  if (!session || !image) return;
   if (session.get() != session_) {
     // A different run (new image, compare run): nothing shown so far belongs to it. Results still
     // in flight land in the old mailboxes and are dropped with them.
@@ -137,14 +140,13 @@ void NetworkFields::update(const std::shared_ptr<Session>& session, const std::s
   if ((slot || derivatives_.urgent) && receive(derivatives_, snap.generation, base_, &derivative_images_))
     ++counts_.derivatives;
   if (slot || zoom_.urgent) receive(zoom_, snap.generation, zoom_tex_, &zoom_images_);
-  const io::Image& image = task->image();
-  const ViewRect whole = image_rect(image.height, image.width);
-  refresh(values_, key_ * 3, session, task, snap, whole, image.height, image.width, now);
-  refresh(derivatives_, key_ * 3 + 1, session, task, snap, whole, image.height, image.width, now);
+  const ViewRect whole = image_rect(image->height, image->width);
+  refresh(values_, key_ * 3, session, image, snap, whole, image->height, image->width, now, align_);
+  refresh(derivatives_, key_ * 3 + 1, session, image, snap, whole, image->height, image->width, now, align_);
   zoom_active_ = zoom.has_value();
   if (zoom_active_) {
     const int px = std::clamp(zoom_px, 16, 512);
-    refresh(zoom_, key_ * 3 + 2, session, task, snap, *zoom, px, px, now);
+    refresh(zoom_, key_ * 3 + 2, session, image, snap, *zoom, px, px, now, nullptr);
   }
 }
 

@@ -1,12 +1,15 @@
 #pragma once
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "app/background.h"
 #include "app/gl/texture.h"
 #include "app/views/field_math.h"
+#include "core/io/image.h"
 #include "core/session/session.h"
-#include "core/tasks/image_task.h"
 
 namespace siren::studio {
 
@@ -42,8 +45,11 @@ class NetworkFields {
 
   // Once per frame. `zoom` is the rectangle shown when zoomed in (none when the whole image is),
   // drawn on `zoom_px` pixels per side. A different session starts afresh.
-  void update(const std::shared_ptr<Session>& session, const std::shared_ptr<const ImageTask>& task,
+  // `image` is the training image (its grid is evaluated; the error map compares against it).
+  void update(const std::shared_ptr<Session>& session, const std::shared_ptr<const io::Image>& image,
               const std::optional<ViewRect>& zoom, int zoom_px);
+  // For the evaluations over the training grid (not the zoomed ones); none by default.
+  void set_align(FieldAlign align) { align_ = std::move(align); }
 
   const FieldTextures& base() const { return base_; }
   // The zoomed evaluation, once one exists for a zoom (it may lag the rectangle while panning).
@@ -78,13 +84,14 @@ class NetworkFields {
     ViewRect rect;
     int rows = 0, cols = 0;
   };
-  void refresh(Channel& ch, int key, const std::shared_ptr<Session>& session, const std::shared_ptr<const ImageTask>& task,
-               const WeightsSnapshot& snap, const ViewRect& rect, int rows, int cols, double now);
+  void refresh(Channel& ch, int key, const std::shared_ptr<Session>& session, const std::shared_ptr<const io::Image>& image,
+               const WeightsSnapshot& snap, const ViewRect& rect, int rows, int cols, double now, const FieldAlign& align);
   bool receive(Channel& ch, uint64_t generation, FieldTextures& tex, std::shared_ptr<const FieldImages>* keep);
   void reset_channels();
 
   JobThread& worker_;
   int key_;
+  FieldAlign align_;
   const Session* session_ = nullptr;
   Channel values_, derivatives_, zoom_;
   FieldTextures base_, zoom_tex_;

@@ -50,6 +50,12 @@ def view_pixels(pixels, layout, view_id):
     fail(f"no view '{view_id}' in the layout: {[v['id'] for v in layout['views']]}")
 
 
+def below_toasts(layout, view_id, toast_bottom=130):
+    """Rows of a view (as view_pixels returns it) that lie above this window y may be under a toast."""
+    y = next(v["rect"][1] for v in layout["views"] if v["id"] == view_id)
+    return max(0, toast_bottom - (y + 1))
+
+
 def correlation(a, b):
     a = a.ravel() - a.mean()
     b = b.ravel() - b.mean()
@@ -193,6 +199,96 @@ def case_divergence(studio, work, steps):
         fail("the screenshot is blank")
 
 
+def case_poisson(studio, work, steps):
+    # Trained on the image's gradient alone: the reconstruction (offset removed) looks like the image.
+    pixels, layout = run_studio(studio, work, "poisson", ["--mode", "poisson", "--steps", str(steps)])
+    if errors(layout):
+        fail(f"errors shown in a plain Poisson run: {errors(layout)}")
+    if layout["mode"] != "poisson" or layout["supervision"] != "gradient":
+        fail(f"expected the Poisson mode on the gradient: {layout['mode']}, {layout.get('supervision')}")
+    check_picture(pixels, layout)
+    ids = {v["id"] for v in layout["views"]}
+    for needed in ("grad_mag", "laplacian", "truth_grad_mag", "truth_laplacian"):
+        if needed not in ids:
+            fail(f"view '{needed}' missing from the Poisson window")
+    p = layout["poisson"]
+    print("Poisson PSNR image %.1f, gradient %.1f, Laplacian %.1f dB" % (
+        p["psnr_db"], p["gradient_psnr_db"], p["laplacian_psnr_db"]))
+    if not p["psnr_db"] > 20 or not p["gradient_psnr_db"] > p["laplacian_psnr_db"]:
+        fail(f"the reconstruction from the gradient is off: {p}")
+
+
+def case_poisson_compare(studio, work, steps):
+    pixels, layout = run_studio(studio, work, "poisson_compare", ["--mode", "poisson", "--compare", "sine,relu",
+                                                                  "--tab", "compare", "--steps", str(steps)])
+    runs = {r["activation"]: r for r in layout["compare"]}
+    if set(runs) != {"sine", "relu"} or any(r["step"] < steps for r in runs.values()):
+        fail(f"expected sine and relu Poisson runs of {steps} steps: {layout['compare']}")
+    if not {"compare_fit_0", "compare_fit_1"} <= {v["id"] for v in layout["views"]} | {"compare_fit_0", "compare_fit_1"}:
+        fail("no comparison views")
+    if pixels.var() <= 0:
+        fail("the screenshot is blank")
+
+
+def case_blend(studio, work, steps):
+    # alpha 1: the target gradient is A's everywhere, so the composite is image A.
+    pixels, layout = run_studio(studio, work, "blend", ["--mode", "blend", "--param", "alpha=1", "--steps", str(steps)])
+    if errors(layout):
+        fail(f"errors shown in a plain blend run: {errors(layout)}")
+    if layout["blend"]["alpha"] != 1:
+        fail(f"alpha not applied: {layout['blend']}")
+    # The naive composite is A itself here, drawn without B's outline (which view A carries). The top of
+    # the composite view may lie under the toast of the last notice: compared below it.
+    a = view_pixels(pixels, layout, "naive")
+    composite = view_pixels(pixels, layout, "composite")
+    top = below_toasts(layout, "composite")
+    c = correlation(a[top:], composite[top:])
+    print(f"composite/A correlation {c:.3f}, PSNR vs pasted {layout['blend'].get('psnr_db', 0):.1f} dB")
+    if c <= 0.8:
+        fail(f"with alpha 1 the composite does not look like A (correlation {c:.3f})")
+
+
+def case_blend_clone(studio, work, steps):
+    # Seamless cloning: inside B's rectangle the composite takes B's gradients, so it follows B pasted.
+    pixels, layout = run_studio(studio, work, "blend_clone", ["--mode", "blend", "--param", "rule=clone",
+                                                              "--steps", str(steps)])
+    b = layout["blend"]
+    if b["rule"] != "clone":
+        fail(f"rule not applied: {b}")
+    naive = view_pixels(pixels, layout, "naive")
+    composite = view_pixels(pixels, layout, "composite")
+    a = view_pixels(pixels, layout, "image_a")
+    # B's rectangle on screen (views show the 64-px image at the view's size).
+    n = layout["settings"]["image_size"]
+    h, w = composite.shape
+    r0, r1 = max(int(b["row"] * h / n) + 2, below_toasts(layout, "composite")), int((b["row"] + b["side"]) * h / n) - 2
+    c0, c1 = int(b["col"] * w / n) + 2, int((b["col"] + b["side"]) * w / n) - 2
+    inside_naive = correlation(composite[r0:r1, c0:c1], naive[r0:r1, c0:c1])
+    inside_a = correlation(composite[r0:r1, c0:c1], a[r0:r1, c0:c1])
+    print(f"inside B: composite/pasted {inside_naive:.3f}, composite/A {inside_a:.3f}")
+    if not inside_naive > 0.6 or not inside_naive > inside_a + 0.3:
+        fail("the cloned region does not follow B")
+
+
+def case_mode_switch(studio, work, steps):
+    pixels, layout = run_studio(studio, work, "mode_switch", ["--switch-to", "poisson", "--steps", str(steps)])
+    if layout["mode"] != "poisson":
+        fail(f"still in the {layout['mode']} mode after switching")
+    if not any("Switched to the poisson mode" in n["text"] for n in layout["notices"]):
+        fail(f"no notice of the switch: {layout['notices']}")
+    if errors(layout):
+        fail(f"errors shown while switching: {errors(layout)}")
+    check_picture(pixels, layout)
+
+
+def case_unknown_mode(studio, work, steps):
+    pixels, layout = run_studio(studio, work, "unknown_mode", ["--mode", "nonesuch", "--steps", str(steps)])
+    check_error_shown(layout, "nonesuch")
+    if layout["mode"] != "image":
+        fail(f"expected image fitting after an unknown mode, got {layout['mode']}")
+    check_picture(pixels, layout)
+
+
 def bundled_image():
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "assets", "camera.png")
 
@@ -206,6 +302,12 @@ CASES = {
     "compare": (case_compare, 60),
     "model_drop": (case_model_drop, 0),
     "divergence": (case_divergence, 40),
+    "poisson": (case_poisson, 200),
+    "poisson_compare": (case_poisson_compare, 40),
+    "blend": (case_blend, 300),
+    "blend_clone": (case_blend_clone, 300),
+    "mode_switch": (case_mode_switch, 150),
+    "unknown_mode": (case_unknown_mode, 100),
 }
 
 
