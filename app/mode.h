@@ -101,10 +101,7 @@ std::vector<std::string> mode_names();
 // Builds a mode by name; nullptr for a name mode_names() does not list.
 std::unique_ptr<Mode> make_mode(const std::string& name, ModeContext& context);
 
-// The SDF mode's factory (app/modes/sdf/). It is only listed when built in: app/CMakeLists.txt adds
-// its sources and defines SIREN_STUDIO_SDF_MODE (see the hook there and in modes/mode_registry.cpp).
-// Not a weak symbol: siren_studio_lib is a static archive, and a weak reference does not pull an
-// archive member into the link, so a weak hook would never see the definition.
+// The SDF mode's factory (app/modes/sdf/), declared here so that the registry needs none of its headers.
 std::unique_ptr<Mode> make_sdf_mode(ModeContext& context);
 
 }  // namespace siren::studio

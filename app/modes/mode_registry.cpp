@@ -16,10 +16,7 @@ const std::vector<std::pair<std::string, Factory>>& registry() {
       {"image", [](ModeContext& c) -> std::unique_ptr<Mode> { return std::make_unique<ImageMode>(c); }},
       {"poisson", [](ModeContext& c) -> std::unique_ptr<Mode> { return std::make_unique<PoissonMode>(c); }},
       {"blend", [](ModeContext& c) -> std::unique_ptr<Mode> { return std::make_unique<BlendMode>(c); }},
-// --- SDF mode hook: defined by app/CMakeLists.txt when the sources of app/modes/sdf/ are built in. ---
-#ifdef SIREN_STUDIO_SDF_MODE
       {"sdf", make_sdf_mode},
-#endif
   };
   return modes;
 }

@@ -1,0 +1,153 @@
+#include "app/modes/sdf/sdf_mode.h"
+
+#include <imgui.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/defaults.h"
+#include "app/gl/gl.h"
+#include "app/recent_files.h"
+#include "app/studio_options.h"
+
+namespace siren::studio {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+const char* shading_name(SdfShading s) {
+  return s == SdfShading::Normals ? "normals" : s == SdfShading::Lit ? "lit" : "slice";
+}
+}  // namespace
+
+std::unique_ptr<Mode> make_sdf_mode(ModeContext& context) { return std::make_unique<SdfMode>(context); }
+
+SdfMode::SdfMode(ModeContext& context) : context_(context) {
+  if (!context.shader_dir.empty()) {
+    try {
+      renderer_ = std::make_unique<SdfRenderer>(context.shader_dir);
+    } catch (const std::exception& e) {
+      renderer_error_ = e.what();
+    }
+  } else {
+    renderer_error_ = "no shaders/ folder was found (set SIREN_SHADER_DIR)";
+  }
+  if (!renderer_) context.notices.error("The 3-D view cannot be drawn: " + renderer_error_ + ". Training still runs.");
+
+  BackendKind backend = parse_backend_kind(context.options.backend).value_or(BackendKind::Auto);
+  SdfSettings settings = default_sdf_settings(backend_is_gpu(backend));
+  if (backend == BackendKind::Cuda) settings.session.backend = BackendKind::Cuda;
+  if (context.options.lr) settings.session.adam.lr = *context.options.lr;
+  view_options_.volume_resolution = settings.volume_resolution;
+  view_options_.precise_scale = settings.precise_scale;
+  view_options_.precise_follows = backend_is_gpu(backend);
+  const std::string& tab = context.options.tab;
+  if (tab == "normals") view_options_.look.shading = SdfShading::Normals;
+  if (tab == "lit") view_options_.look.shading = SdfShading::Lit;
+  if (tab == "slice") view_options_.look.shading = SdfShading::Slice;
+
+  run_ = std::make_unique<SdfRun>(context.background, context.notices, settings);
+  run_->set_fallback(bundled_shape_path());
+  run_->set_autostart(!context.automated);
+  run_->on_opened([&recent = context.recent](const std::string& p) { recent.add(p); });
+  views_ = std::make_unique<SdfViews>(renderer_.get(), context.view_worker);
+  sidebar_ = std::make_unique<SdfSidebar>(*run_, context.recent, *views_, view_options_, context.screenshot);
+  const std::string& file = context.options.file;
+  run_->open(file.empty() || ends_with(file, ".safetensors") ? bundled_shape_path() : file);
+  if (ends_with(file, ".safetensors")) run_->load_model(file);
+}
+
+SdfMode::~SdfMode() {
+  // GL objects go with the views and the renderer, on the UI thread, while the context lives.
+  sidebar_.reset();
+  views_.reset();
+  run_.reset();
+  renderer_.reset();
+}
+
+void SdfMode::retire() {
+  retired_ = true;
+  run_->release_all();
+}
+
+void SdfMode::poll() {
+  if (!retired_) run_->poll();
+}
+
+void SdfMode::draw_sidebar() { sidebar_->draw(); }
+
+void SdfMode::draw_main() {
+  if (!renderer_) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.45f, 0.4f, 1.0f));
+    ImGui::TextWrapped("The 3-D view cannot be drawn: %s", renderer_error_.c_str());
+    ImGui::PopStyleColor();
+  }
+  SdfSettings s = run_->settings();
+  if (s.volume_resolution != view_options_.volume_resolution || s.precise_scale != view_options_.precise_scale) {
+    s.volume_resolution = view_options_.volume_resolution;
+    s.precise_scale = view_options_.precise_scale;
+    run_->apply(s);
+  }
+  views_->draw(retired_ ? nullptr : run_->session(), view_options_);
+}
+
+void SdfMode::handle_shortcuts() {
+  const ImGuiIO& io = ImGui::GetIO();
+  if (io.WantTextInput) return;
+  if (io.KeyCtrl) {
+    if (ImGui::IsKeyPressed(GLFW_KEY_O, false)) sidebar_->focus_path();
+    if (ImGui::IsKeyPressed(GLFW_KEY_S, false)) run_->save_model("shape_model.safetensors");
+    return;
+  }
+  if (ImGui::IsKeyPressed(GLFW_KEY_C, false)) views_->reset_camera();
+  if (ImGui::IsKeyPressed(GLFW_KEY_1, false)) view_options_.look.shading = SdfShading::Normals;
+  if (ImGui::IsKeyPressed(GLFW_KEY_2, false)) view_options_.look.shading = SdfShading::Lit;
+  if (ImGui::IsKeyPressed(GLFW_KEY_3, false)) view_options_.look.shading = SdfShading::Slice;
+}
+
+std::string SdfMode::shortcut_help() const {
+  return "Space start/pause  S step  R reset  C camera  1/2/3 shading\n"
+         "Ctrl+O open  Ctrl+S save model  F12 screenshot";
+}
+
+void SdfMode::open(const std::string& path) { run_->open(path); }
+
+void SdfMode::drop_files(const std::vector<std::string>& paths) {
+  bool opened = false;
+  for (const std::string& p : paths) {
+    if (ends_with(p, ".safetensors")) {
+      run_->load_model(p);
+    } else if (!opened) {
+      run_->open(p);
+      opened = true;
+    } else {
+      context_.notices.warning("Only one shape is trained at a time; ignored " + p + ".");
+    }
+  }
+}
+
+std::string SdfMode::layout_json() const {
+  nlohmann::json j;
+  j["shape"] = run_->path();
+  const SdfSettings s = run_->settings();
+  const NetworkConfig& net = s.session.network;
+  j["settings"] = {{"hidden_features", net.hidden_features},
+                   {"hidden_layers", net.hidden_layers},
+                   {"omega0", net.omega0},
+                   {"first_omega0", net.first_omega0},
+                   {"lr", s.session.adam.lr},
+                   {"points_per_step", s.session.batch},
+                   {"parameters", net.num_parameters()}};
+  const auto [volumes, precise] = views_->refreshes();
+  j["sdf"] = {{"shading", shading_name(view_options_.look.shading)},
+              {"volume_resolution", view_options_.volume_resolution},
+              {"volume_step", views_->shown_step()},
+              {"volume_refreshes", volumes},
+              {"precise", view_options_.precise},
+              {"precise_scale", view_options_.precise_scale},
+              {"precise_frames", precise}};
+  if (auto task = run_->task()) j["sdf"]["points"] = task->point_count();
+  return j.dump();
+}
+
+}  // namespace siren::studio

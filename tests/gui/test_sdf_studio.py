@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""End-to-end checks of siren-studio --mode sdf under a virtual display.
+
+Each case trains the bundled shape a few steps through the automation (--steps/--screenshot), then
+reads the screenshot and its layout JSON: the 3-D views are listed, the ray-marched view shows an
+object of plausible size whose silhouette matches the precise (CPU sphere-traced) view's, the shadings
+differ, and a file that cannot be trained on becomes an error in the window, not the end of the program.
+Run under xvfb-run; ctest does (tests/CMakeLists.txt).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+BACKGROUND = np.array([0.12, 0.12, 0.14]) * 255  # the views' background (shaders/sdf_raymarch.frag)
+
+
+def fail(message):
+    print("FAIL: " + message)
+    sys.exit(1)
+
+
+def run_studio(studio, work, name, args, timeout=150):
+    png = os.path.join(work, name + ".png")
+    for stale in (png, png + ".json"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    cmd = [studio, "--mode", "sdf", "--backend", "cpu", "--screenshot", png] + args
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "config"))
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
+    if proc.returncode != 0:
+        fail(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stdout}")
+    if not os.path.exists(png) or not os.path.exists(png + ".json"):
+        fail(f"{' '.join(cmd)} wrote no screenshot or layout:\n{proc.stdout}")
+    with open(png + ".json") as f:
+        layout = json.load(f)
+    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=np.float64)
+    if pixels.std() < 5:
+        fail(f"{name}: the screenshot is blank")
+    return pixels, layout
+
+
+def view(pixels, layout, view_id):
+    for v in layout["views"]:
+        if v["id"] == view_id:
+            x, y, w, h = v["rect"]
+            return pixels[y + 2:y + h - 2, x + 2:x + w - 2]
+    fail(f"no view '{view_id}' in the layout: {[v['id'] for v in layout['views']]}")
+
+
+def object_mask(rgb):
+    return np.abs(rgb - BACKGROUND).max(axis=2) > 12
+
+
+def downsample(mask, n):
+    h, w = mask.shape
+    h, w = h - h % n, w - w % n
+    return mask[:h, :w].reshape(h // n, n, w // n, n).mean(axis=(1, 3)) > 0.5
+
+
+def check_trained(layout, steps):
+    t = layout.get("training", {})
+    if t.get("steps", 0) < steps:
+        fail(f"trained {t.get('steps')} steps, asked for {steps}")
+    if layout.get("mode") not in (None, "sdf"):
+        fail(f"the window shows mode {layout.get('mode')}")
+
+
+def case_render(a):
+    steps = 100
+    pixels, layout = run_studio(a.studio, a.work, "sdf_render", ["--steps", str(steps), "--tab", "lit"])
+    check_trained(layout, steps)
+    ids = [v["id"] for v in layout["views"]]
+    for want in ("sdf_raymarch", "sdf_precise"):
+        if want not in ids:
+            fail(f"the layout does not list {want}: {ids}")
+    marched = object_mask(view(pixels, layout, "sdf_raymarch"))
+    precise = object_mask(view(pixels, layout, "sdf_precise"))
+    fm, fp = marched.mean(), precise.mean()
+    print(f"object pixels: ray-marched {fm:.3f}, precise {fp:.3f}")
+    # The bundled shape fills about a fifth of the default view (the whole cube just fits).
+    if not 0.05 < fm < 0.7:
+        fail(f"the ray-marched view's object covers {fm:.3f} of it")
+    if not 0.03 < fp < 0.7:
+        fail(f"the precise view's object covers {fp:.3f} of it")
+    # Same camera, same weights: the silhouettes overlap (at the precise view's first, coarse pass).
+    h = min(marched.shape[0], precise.shape[0])
+    w = min(marched.shape[1], precise.shape[1])
+    m, p = downsample(marched[:h, :w], 16), downsample(precise[:h, :w], 16)
+    iou = (m & p).sum() / max((m | p).sum(), 1)
+    print(f"silhouette IoU {iou:.3f}")
+    if iou < 0.4:
+        fail(f"the ray-marched and precise silhouettes differ (IoU {iou:.3f})")
+    sdf = layout.get("sdf", {})
+    if sdf.get("volume_step") != layout["training"]["steps"]:
+        fail(f"the volume shows step {sdf.get('volume_step')}, not the last one")
+
+
+def case_shading(a):
+    steps = 40
+    images = {}
+    for shading in ("normals", "lit", "slice"):
+        pixels, layout = run_studio(a.studio, a.work, "sdf_" + shading, ["--steps", str(steps), "--tab", shading])
+        if layout.get("sdf", {}).get("shading") != shading:
+            fail(f"asked for {shading} shading, the layout says {layout.get('sdf')}")
+        images[shading] = view(pixels, layout, "sdf_raymarch")
+    n, l, s = images["normals"], images["lit"], images["slice"]
+    h = min(x.shape[0] for x in images.values())
+    w = min(x.shape[1] for x in images.values())
+    n, l, s = n[:h, :w], l[:h, :w], s[:h, :w]
+    # Normals are saturated colours, the lit material nearly grey: the two must differ where the object is.
+    both = object_mask(n) & object_mask(l)
+    if both.mean() < 0.03:
+        fail("no object in the normals or lit view")
+    diff = np.abs(n[both] - l[both]).mean()
+    sat_n = (n[both].max(axis=1) - n[both].min(axis=1)).mean()
+    sat_l = (l[both].max(axis=1) - l[both].min(axis=1)).mean()
+    print(f"normals vs lit: mean difference {diff:.1f}, saturation {sat_n:.1f} vs {sat_l:.1f}")
+    if diff < 20 or sat_n < sat_l + 20:
+        fail("the normals and lit shadings look the same")
+    # The slice plane (y = 0 through the cube) replaces much of the lit picture with the diverging map,
+    # whose centre (distances near 0, as an early network has) is near-white and unsaturated.
+    union = object_mask(s) | object_mask(l)
+    diff_sl = np.abs(s[union] - l[union]).mean()
+
+    def whitish(img):
+        return ((img.min(axis=2) > 200) & (img.max(axis=2) - img.min(axis=2) < 40)).mean()
+
+    ws, wl = whitish(s), whitish(l)
+    print(f"slice vs lit: mean difference {diff_sl:.1f}; near-white {ws:.3f} vs {wl:.3f}")
+    if diff_sl < 15 or ws < 0.02 or ws < 2 * wl:
+        fail("the slice plane is not visible")
+
+
+def case_bad_file(a):
+    # A point cloud without normals cannot be fitted: an error in the window, then the bundled shape.
+    path = os.path.join(a.work, "no_normals.xyz")
+    with open(path, "w") as f:
+        for i in range(50):
+            f.write(f"{np.cos(i):.3f} {np.sin(i):.3f} {i / 50:.3f}\n")
+    pixels, layout = run_studio(a.studio, a.work, "sdf_bad_file", [path, "--steps", "5"])
+    errors = [n["text"] for n in layout["notices"] if n["level"] == "error"]
+    if not any("no_normals.xyz" in e for e in errors):
+        fail(f"no error about the file among the notices: {layout['notices']}")
+    if not layout.get("shape", "").endswith("shape.ply"):
+        fail(f"did not fall back to the bundled shape: {layout.get('shape')}")
+    check_trained(layout, 5)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--studio", required=True)
+    p.add_argument("--case", required=True, choices=["render", "shading", "bad_file"])
+    p.add_argument("--work", required=True)
+    a = p.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    {"render": case_render, "shading": case_shading, "bad_file": case_bad_file}[a.case](a)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
