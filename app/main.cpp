@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
                  "train --steps steps (200 if not given), save the window to this PNG and a layout to PNG.json, exit");
   // For tests: these go through the same code as a user's actions, and are not part of the contract.
   cli.add_option("--drop", opt.drops, "act as if this file had been dropped on the window")->group("");
-  cli.add_option("--param", opt.params, "KEY=VALUE: a mode's setting (blend: alpha, rule, scale, b=PATH)")->group("");
+  cli.add_option("--param", opt.params, "KEY=VALUE: a mode's setting (blend: alpha, rule, scale, b=PATH; sdf: mesh=PATH, mesh_resolution=N)")->group("");
   cli.add_option("--switch-to", opt.switch_to, "switch to this mode once the first shows its data")->group("");
   cli.add_option("--tab", opt.tab, "tab to show first: views|compare|inspect")->group("");
   cli.add_option("--pointer", opt.pointer, "X,Y: where the mouse rests during --screenshot")

@@ -151,14 +151,45 @@ def case_bad_file(a):
     check_trained(layout, 5)
 
 
+def case_mesh_export(a):
+    # The Export mesh path, scripted: after the steps the surface is extracted on the background thread
+    # and written where the input was (the bundled shape lies in [-0.7, 0.7] x [-0.7, 0.7] x [-0.42, 0.42]).
+    mesh = os.path.join(a.work, "sdf_export.obj")
+    if os.path.exists(mesh):
+        os.remove(mesh)
+    pixels, layout = run_studio(a.studio, a.work, "sdf_mesh_export",
+                                ["--steps", "60", "--param", "mesh=" + mesh, "--param", "mesh_resolution=48"])
+    infos = [n["text"] for n in layout["notices"] if n["level"] == "info"]
+    if not any("Saved " + mesh in t for t in infos):
+        fail(f"no notice of the saved mesh: {layout['notices']}")
+    if not os.path.exists(mesh):
+        fail("the mesh file was not written")
+    vertices, faces = [], 0
+    with open(mesh) as f:
+        for line in f:
+            if line.startswith("v "):
+                vertices.append([float(x) for x in line.split()[1:4]])
+            elif line.startswith("f "):
+                faces += 1
+    v = np.array(vertices)
+    print(f"mesh: {len(v)} vertices, {faces} faces, bounds {v.min(axis=0)} .. {v.max(axis=0)}")
+    if faces < 100:
+        fail(f"only {faces} faces")
+    if (np.abs(v).max(axis=0) > [0.8, 0.8, 0.8]).any():
+        fail(f"the mesh reaches beyond the shape's box: {v.min(axis=0)} .. {v.max(axis=0)}")
+    if np.abs(v).max() < 0.3:
+        fail("the mesh is far smaller than the shape")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--studio", required=True)
-    p.add_argument("--case", required=True, choices=["render", "shading", "bad_file"])
+    p.add_argument("--case", required=True, choices=["render", "shading", "bad_file", "mesh_export"])
     p.add_argument("--work", required=True)
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
-    {"render": case_render, "shading": case_shading, "bad_file": case_bad_file}[a.case](a)
+    {"render": case_render, "shading": case_shading, "bad_file": case_bad_file,
+     "mesh_export": case_mesh_export}[a.case](a)
     print("PASS")
 
 

@@ -2,6 +2,9 @@
 
 #include <imgui.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "app/defaults.h"
@@ -46,6 +49,14 @@ SdfMode::SdfMode(ModeContext& context) : context_(context) {
   if (tab == "lit") view_options_.look.shading = SdfShading::Lit;
   if (tab == "slice") view_options_.look.shading = SdfShading::Slice;
 
+  for (const std::string& p : context.options.params) {
+    const size_t eq = p.find('=');
+    const std::string key = p.substr(0, eq), value = eq == std::string::npos ? "" : p.substr(eq + 1);
+    if (key == "mesh" && !value.empty()) scripted_mesh_ = value;
+    else if (key == "mesh_resolution") scripted_mesh_resolution_ = std::max(8, std::atoi(value.c_str()));
+    else context.notices.warning("Unknown setting --param " + p + " for the SDF mode (mesh=PATH, mesh_resolution=N).");
+  }
+
   run_ = std::make_unique<SdfRun>(context.background, context.notices, settings);
   run_->set_fallback(bundled_shape_path());
   run_->set_autostart(!context.automated);
@@ -70,8 +81,22 @@ void SdfMode::retire() {
   run_->release_all();
 }
 
+bool SdfMode::scripted_export_due() const {
+  if (scripted_mesh_.empty() || run_->loading()) return false;
+  const auto session = run_->session();
+  if (!session) return false;
+  const SessionStatus st = session->status();
+  return st.state != SessionState::Running && st.step >= context_.options.steps.value_or(0);
+}
+
 void SdfMode::poll() {
-  if (!retired_) run_->poll();
+  if (retired_) return;
+  run_->poll();
+  // The scripted export goes through the same path as the button, once the scripted steps are done.
+  if (scripted_export_due()) {
+    run_->export_mesh(scripted_mesh_, scripted_mesh_resolution_);
+    scripted_mesh_.clear();
+  }
 }
 
 void SdfMode::draw_sidebar() { sidebar_->draw(); }

@@ -31,7 +31,8 @@ class SdfMode : public Mode {
   void single_step() override { sidebar_->single_step(); }
   void reset() override { sidebar_->reset(); }
   std::shared_ptr<Session> session() const override { return run_->session(); }
-  bool loading() const override { return run_->loading(); }
+  // Also while a scripted mesh export (--param mesh=PATH) is due or running, so the automation waits.
+  bool loading() const override { return run_->loading() || run_->exporting() || scripted_export_due(); }
   std::vector<ViewPlacement> placements() const override { return views_->placements(); }
   bool views_show(uint64_t step, uint64_t generation) const override { return views_->shows(step, generation); }
   std::pair<uint64_t, uint64_t> view_refreshes() const override { return views_->refreshes(); }
@@ -49,7 +50,11 @@ class SdfMode : public Mode {
   std::unique_ptr<SdfRun> run_;
   std::unique_ptr<SdfViews> views_;
   std::unique_ptr<SdfSidebar> sidebar_;
+  bool scripted_export_due() const;
   bool retired_ = false;
+  // --param mesh=PATH [mesh_resolution=N]: exported once the scripted --steps are done (tests).
+  std::string scripted_mesh_;
+  int scripted_mesh_resolution_ = 64;
 };
 
 }  // namespace siren::studio
