@@ -1,5 +1,6 @@
 #pragma once
 #include "app/experiment.h"
+#include "app/panels/session_controls.h"
 
 namespace siren::studio {
 
@@ -17,9 +18,7 @@ class TrainingPanel {
 
  private:
   Experiment& experiment_;
-  SessionStatus shown_;
-  const Session* shown_session_ = nullptr;
-  double refreshed_ = -1e9;
+  SessionControls controls_;
 };
 
 }  // namespace siren::studio

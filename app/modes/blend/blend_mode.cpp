@@ -394,36 +394,20 @@ void BlendMode::draw_edit_section() {
 
 void BlendMode::draw_training_section() {
   section("Training");
-  ImGui::BeginDisabled(!session_);
-  const SessionStatus st = session_ ? session_->status() : SessionStatus{};
-  const bool running = st.state == SessionState::Running;
-  if (ImGui::Button(running ? "Pause" : "Start", ImVec2(70, 0))) toggle_training();
-  tooltip(running ? "Pause training (Space)." : "Train continuously (Space).");
-  ImGui::SameLine();
-  if (ImGui::Button("Step", ImVec2(60, 0))) single_step();
-  tooltip("Take one optimiser step and pause (S).");
-  ImGui::SameLine();
-  if (ImGui::Button("Fresh weights")) reset();
-  tooltip("Start again from freshly initialised weights (R). Edits keep the current weights instead.");
-  ImGui::EndDisabled();
-  if (!session_) {
-    ImGui::TextDisabled(loading() ? "Loading..." : "Open two images.");
-    return;
-  }
-  if (st.state == SessionState::Failed)
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "Training stopped (see Messages).");
-  ImGui::Text("Step %llu  %.1f steps/s", static_cast<unsigned long long>(st.step), st.steps_per_second);
-  tooltip("Optimiser steps since the last edit, and the training speed.");
-  if (std::isfinite(st.loss)) ImGui::Text("Loss %.4e", st.loss);
-  else ImGui::TextDisabled("Loss -");
-  tooltip("Mean squared difference between the network's gradient and the target gradient.");
+  SessionControls::Text text;
+  text.empty = "Open two images.";
+  text.loss_help = "Mean squared difference between the network's gradient and the target gradient.";
+  text.reset_label = "Fresh weights";
+  text.reset_help = "Start again from freshly initialised weights (R). Edits keep the current weights instead.";
+  controls_.draw(session_, loading(), text,
+                 {[this] { toggle_training(); }, [this] { single_step(); }, [this] { reset(); }});
+  if (!session_) return;
   const double psnr = evaluated_.last("psnr_db"), gpsnr = evaluated_.last("gradient_psnr_db");
   if (std::isfinite(psnr)) ImGui::Text("PSNR vs pasted %.2f dB, gradient %.2f dB", psnr, gpsnr);
   else ImGui::TextDisabled("PSNR -");
   tooltip("Of the composite against B pasted naively (differs where blending removes seams), and of\n"
           "the network's gradient against the target gradient.");
-  ImGui::TextDisabled("%s, %d px, lr %.0e, %s", session_->settings().network.describe().c_str(), settings_.image_size,
-                      double(st.learning_rate), st.backend.c_str());
+  ImGui::TextDisabled("%s, %d px", session_->settings().network.describe().c_str(), settings_.image_size);
 }
 
 void BlendMode::draw_output_section() {

@@ -9,6 +9,7 @@
 #include "app/modes/blend/blend_edit.h"
 #include "app/notices.h"
 #include "app/panels/metrics_panel.h"
+#include "app/panels/session_controls.h"
 #include "app/views/field_view.h"
 #include "app/views/network_fields.h"
 #include "core/io/image.h"
@@ -80,6 +81,7 @@ class BlendMode final : public Mode {
   std::shared_ptr<const io::Image> originals_[2];   // as loaded
   std::shared_ptr<const io::Image> a_;              // A at the training size
   std::shared_ptr<const BlendTask> task_;
+  SessionControls controls_;
   std::shared_ptr<Session> session_;
   std::shared_ptr<const FieldImages> a_fields_, b_fields_, target_fields_;
   FieldAlign align_;

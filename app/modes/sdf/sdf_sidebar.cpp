@@ -87,41 +87,14 @@ void SdfSidebar::draw_shape() {
 
 void SdfSidebar::draw_training() {
   section("Training");
-  const auto session = run_.session();
-  ImGui::BeginDisabled(!session);
-  const SessionStatus now = session ? session->status() : SessionStatus{};
-  if (session.get() != shown_session_ || now.state != shown_.state || due(refreshed_, kLiveRefreshSeconds)) {
-    shown_ = now;
-    shown_session_ = session.get();
-  }
-  const SessionStatus& st = shown_;
-  const bool running = st.state == SessionState::Running;
-  if (ImGui::Button(running ? "Pause" : "Start", ImVec2(70, 0))) toggle();
-  tooltip(running ? "Pause training (Space). The views keep the last weights." : "Train continuously (Space).");
-  ImGui::SameLine();
-  if (ImGui::Button("Step", ImVec2(60, 0))) single_step();
-  tooltip("Take one optimiser step and pause (S).");
-  ImGui::SameLine();
-  if (ImGui::Button("Reset", ImVec2(60, 0))) reset();
-  tooltip("Start again from freshly initialised weights with the same settings (R).");
-  ImGui::EndDisabled();
-  if (!session) {
-    ImGui::TextDisabled(run_.loading() ? "Loading the shape..." : "No shape open.");
-    return;
-  }
-  if (st.state == SessionState::Failed)
-    ImGui::TextColored(ImVec4(1.0f, 0.45f, 0.4f, 1.0f), "Training stopped (see Messages): Reset, or lower\nthe learning rate and Apply.");
-  const char* state = running ? "running" : st.state == SessionState::Paused ? "paused" : "stopped";
-  ImGui::Text("Step %llu  (%s)", static_cast<unsigned long long>(st.step), state);
-  tooltip("Optimiser steps taken in this run.");
-  ImGui::Text("%.1f steps/s", st.steps_per_second);
-  tooltip("Training speed, measured over the last half second.");
-  if (std::isfinite(st.loss)) ImGui::Text("Loss %.4e", st.loss);
-  else ImGui::TextDisabled("Loss -");
-  tooltip("The last step's SDF loss (3e3 |phi| on the surface + 1e2 exp(-100|phi|) off it + 1e2 (1 - cos) of\n"
-          "the normals + 5e1 | |grad phi| - 1 |), on that step's random points.");
-  ImGui::Text("lr %.2e   %s", double(st.learning_rate), st.backend.c_str());
-  tooltip(("Current learning rate (the divergence guard halves it after a blow-up) and backend.\n" + st.device).c_str());
+  SessionControls::Text text;
+  text.loading = "Loading the shape...";
+  text.empty = "No shape open.";
+  text.loss_help =
+      "The last step's SDF loss (3e3 |phi| on the surface + 1e2 exp(-100|phi|) off it + 1e2 (1 - cos) of\n"
+      "the normals + 5e1 | |grad phi| - 1 |), on that step's random points.";
+  controls_.draw(run_.session(), run_.loading(), text,
+                 {[this] { toggle(); }, [this] { single_step(); }, [this] { reset(); }});
 }
 
 void SdfSidebar::draw_settings() {

@@ -4,6 +4,7 @@
 
 #include "app/modes/sdf/sdf_run.h"
 #include "app/modes/sdf/sdf_views.h"
+#include "app/panels/session_controls.h"
 
 namespace siren::studio {
 
@@ -40,9 +41,7 @@ class SdfSidebar {
   bool focus_path_ = false;
   SdfSettings pending_;
   bool dirty_ = false;  // pending_ holds edits not applied yet
-  double refreshed_ = -1e9;
-  SessionStatus shown_;
-  const Session* shown_session_ = nullptr;
+  SessionControls controls_;
   int mesh_resolution_ = 256;
   char mesh_path_[1024] = "shape_mesh.ply";
   char model_path_[1024] = "shape_model.safetensors";
