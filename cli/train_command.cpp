@@ -131,7 +131,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_p
   std::printf("%s: %llu steps in %.1f s (%.2f ms/step), loss %.4e", task.name().c_str(),
               static_cast<unsigned long long>(fit.steps), fit.seconds, ms_per_step, metrics.loss);
   if (metrics.psnr_db) std::printf(", PSNR %.2f dB", *metrics.psnr_db);
-  for (const auto& [key, value] : metrics.extra) std::printf(", %s %.2f", key.c_str(), value);
+  for (const auto& [key, value] : metrics.extra) std::printf(", %s %.4g", key.c_str(), value);
   std::printf("\n");
   return m;
 }

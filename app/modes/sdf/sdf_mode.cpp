@@ -44,6 +44,13 @@ SdfMode::SdfMode(ModeContext& context) : context_(context) {
   view_options_.volume_resolution = settings.volume_resolution;
   view_options_.precise_scale = settings.precise_scale;
   view_options_.precise_follows = backend_is_gpu(backend);
+  // A software rasteriser (Mesa's llvmpipe, as under Xvfb or in a VM) ray-marches on the same CPU
+  // cores that train: a full-resolution pass with shadows cost it 100-150 ms. Half the resolution
+  // per side is a quarter of that; a GPU draws the full one for nothing.
+  const char* gl_renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+  const std::string renderer_name = gl_renderer ? gl_renderer : "";
+  for (const char* soft : {"llvmpipe", "softpipe", "SwiftShader"})
+    if (renderer_name.find(soft) != std::string::npos) view_options_.render_scale = 0.5f;
   const std::string& tab = context.options.tab;
   if (tab == "normals") view_options_.look.shading = SdfShading::Normals;
   if (tab == "lit") view_options_.look.shading = SdfShading::Lit;

@@ -182,7 +182,8 @@ void SdfSidebar::draw_view() {
           "finer shows more detail and takes longer per refresh (n^3 network evaluations).");
   int rs = options_.render_scale >= 1.0f ? 0 : options_.render_scale >= 0.75f ? 1 : 2;
   if (ImGui::Combo("Render scale", &rs, "full\0" "3/4\0" "1/2\0")) options_.render_scale = rs == 0 ? 1.0f : rs == 1 ? 0.75f : 0.5f;
-  tooltip("Pixels the ray-marched view traces per screen pixel: lower draws faster on a software renderer.");
+  tooltip("Pixels the ray-marched view traces per screen pixel: lower draws faster on a software renderer\n"
+          "(1/2 is the default where OpenGL is one, such as Mesa llvmpipe).");
   ImGui::Checkbox("Precise view", &options_.precise);
   tooltip("Beside the ray-marched view: the network itself sphere-traced on the backend, coarse to fine, with\n"
           "normals from its exact gradient (no grid, no interpolation).");
