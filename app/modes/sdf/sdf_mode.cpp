@@ -138,8 +138,8 @@ void SdfMode::handle_shortcuts() {
 }
 
 std::string SdfMode::shortcut_help() const {
-  return "Space start/pause  S step  R reset  C camera  1/2/3 shading\n"
-         "Ctrl+O open  Ctrl+S save model  F12 screenshot";
+  return "Space start/pause  S step  R reset  C camera\n"
+         "1-3 shading  Ctrl+O open  Ctrl+S save  F12 shot";
 }
 
 void SdfMode::open(const std::string& path) { run_->open(path); }

@@ -381,7 +381,8 @@ std::vector<ViewPlacement> SdfViews::placements() const {
 
 bool SdfViews::shows(uint64_t step, uint64_t generation) const {
   const bool volume = volume_.valid() && volume_generation_ == generation && volume_step_ >= step;
-  const bool precise = !precise_visible_ || (precise_frame_serial_ == precise_serial_ && precise_generation_ == generation && precise_step_ >= step);
+  const bool precise = !precise_visible_ || (precise_frame_serial_ == precise_serial_ && precise_generation_ == generation &&
+                                              precise_step_ >= step && precise_done_);
   return volume && precise;
 }
 

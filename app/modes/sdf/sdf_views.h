@@ -43,7 +43,7 @@ class SdfViews {
 
   std::vector<ViewPlacement> placements() const;
   // The ray-marched view shows the volume of this step (or a later one) of this run; the precise view,
-  // when shown, has a first picture of the run's current weights.
+  // when shown, has finished tracing the run's current weights (a capture shows its final picture).
   bool shows(uint64_t step, uint64_t generation) const;
   std::pair<uint64_t, uint64_t> refreshes() const { return {volume_refreshes_, precise_frames_}; }
   uint64_t shown_step() const { return volume_step_; }
