@@ -153,16 +153,9 @@ void Experiment::poll() {
     compare_ = std::move(runs);
   }
   for (Notice& n : reported) notices_.add(n.level, std::move(n.text));
-  // Session notices have no level: a restoration is a warning, but the notice that comes with a
-  // run that stopped (state Failed) is an error.
-  auto forward = [this](Session& s, const std::string& prefix) {
-    std::vector<std::string> texts = s.take_notices();
-    const bool failed = !texts.empty() && s.status().state == SessionState::Failed;
-    for (size_t i = 0; i < texts.size(); ++i)
-      notices_.add(failed && i + 1 == texts.size() ? NoticeLevel::Error : NoticeLevel::Warning, prefix + texts[i]);
-  };
-  if (session_) forward(*session_, "");
-  for (CompareRun& r : compare_) forward(*r.session, std::string("compare (") + to_string(r.activation) + "): ");
+  if (session_) forward_session_notices(notices_, *session_);
+  for (CompareRun& r : compare_)
+    forward_session_notices(notices_, *r.session, std::string("compare (") + to_string(r.activation) + "): ");
 }
 
 void Experiment::apply(const RunSettings& s) {

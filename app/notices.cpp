@@ -1,5 +1,7 @@
 #include "app/notices.h"
 
+#include "core/session/session.h"
+
 #include <imgui.h>
 
 #include <algorithm>
@@ -85,6 +87,15 @@ void NoticeLog::draw_toasts(float right, float top) {
     tooltip("Hide these messages; they stay in the Messages list.");
   }
   ImGui::End();
+}
+
+void forward_session_notices(NoticeLog& log, Session& session, const std::string& prefix) {
+  for (SessionNotice& n : session.take_notices()) {
+    const NoticeLevel level = n.level == SessionNoticeLevel::Error     ? NoticeLevel::Error
+                              : n.level == SessionNoticeLevel::Warning ? NoticeLevel::Warning
+                                                                       : NoticeLevel::Info;
+    log.add(level, prefix + n.text);
+  }
 }
 
 }  // namespace siren::studio

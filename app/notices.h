@@ -2,6 +2,10 @@
 #include <string>
 #include <vector>
 
+namespace siren {
+class Session;
+}
+
 namespace siren::studio {
 
 enum class NoticeLevel { Info, Warning, Error };
@@ -33,5 +37,8 @@ class NoticeLog {
 };
 
 const char* to_string(NoticeLevel level);
+
+// Moves what a Session has to say into the log, at the levels it gives (UI thread).
+void forward_session_notices(NoticeLog& log, Session& session, const std::string& prefix = "");
 
 }  // namespace siren::studio

@@ -104,9 +104,9 @@ WeightsSnapshot Session::snapshot() const {
   return snapshot_;
 }
 
-std::vector<std::string> Session::take_notices() {
+std::vector<SessionNotice> Session::take_notices() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::string> out;
+  std::vector<SessionNotice> out;
   out.swap(notices_);
   return out;
 }
@@ -126,9 +126,9 @@ void Session::wait_idle() const {
   cv_.wait(lock, [this] { return queue_.empty() && !busy_ && steps_left_ == 0; });
 }
 
-void Session::notice(std::string text) {
+void Session::notice(SessionNoticeLevel level, std::string text) {
   std::lock_guard<std::mutex> lock(mu_);
-  notices_.push_back(std::move(text));
+  notices_.push_back({level, std::move(text)});
 }
 
 void Session::rebuild(const SessionSettings& requested, const std::vector<float>* params) {
@@ -152,7 +152,8 @@ void Session::rebuild(const SessionSettings& requested, const std::vector<float>
   std::lock_guard<std::mutex> lock(mu_);
   backend_ = std::move(backend);
   settings_ = s;
-  if (!backend_notice.empty()) notices_.push_back(backend_notice);
+  // Asked for "auto": where it landed is news, not a problem.
+  if (!backend_notice.empty()) notices_.push_back({SessionNoticeLevel::Info, backend_notice});
   const SessionState state = status_.state == SessionState::Running ? SessionState::Running : SessionState::Paused;
   const uint64_t generation = status_.generation + 1;
   status_ = SessionStatus{};
@@ -183,12 +184,12 @@ void Session::train_one_step() {
     std::lock_guard<std::mutex> lock(mu_);
     status_.state = SessionState::Failed;
     steps_left_ = 0;
-    notices_.push_back(e.what());
+    notices_.push_back({SessionNoticeLevel::Error, e.what()});
     publish_snapshot_locked(stats.step);  // the guard left the last good weights in place
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (!restored.empty()) notices_.push_back(restored + " (training continues)");
+  if (!restored.empty()) notices_.push_back({SessionNoticeLevel::Warning, restored + " (training continues)"});
   status_.learning_rate = trainer_->learning_rate();
   // A backend that reports losses late repeats its latest report until a newer one arrives: one
   // sample per reported step, so plots and rates do not count a step twice.
@@ -226,7 +227,7 @@ void Session::worker() {
           rebuild(s, &cmd.params);
         }
       } catch (const std::exception& e) {
-        notice(std::string("could not apply the new settings, the previous run goes on: ") + e.what());
+        notice(SessionNoticeLevel::Error, std::string("could not apply the new settings, the previous run goes on: ") + e.what());
       }
       lock.lock();
       busy_ = false;
@@ -246,7 +247,7 @@ void Session::worker() {
       // Out of memory, a backend failure: the run stops with its last weights, the program goes on.
       std::lock_guard<std::mutex> guard(mu_);
       status_.state = SessionState::Failed;
-      notices_.push_back(std::string("training stopped: ") + e.what());
+      notices_.push_back({SessionNoticeLevel::Error, std::string("training stopped: ") + e.what()});
     }
     const Clock::time_point now = Clock::now();
     lock.lock();

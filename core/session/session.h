@@ -45,6 +45,15 @@ struct SessionStatus {
   std::string device;
 };
 
+// Something the run has to tell its user, with how much it matters: Info (the backend a request for
+// "auto" landed on), Warning (weights restored after a divergence, training goes on), Error (the run
+// stopped, or new settings could not be applied).
+enum class SessionNoticeLevel { Info, Warning, Error };
+struct SessionNotice {
+  SessionNoticeLevel level = SessionNoticeLevel::Info;
+  std::string text;
+};
+
 // The weights at one moment, shared read-only with whoever displays them.
 struct WeightsSnapshot {
   uint64_t step = 0;
@@ -79,7 +88,7 @@ class Session {
   std::vector<MetricSample> history(size_t from = 0) const;
   WeightsSnapshot snapshot() const;
   // Messages for the user since the last call: restorations, failures, backend fallbacks.
-  std::vector<std::string> take_notices();
+  std::vector<SessionNotice> take_notices();
   // Evaluates a snapshot on the session's backend; safe from any thread, concurrently with training.
   FieldJets evaluate(const WeightsSnapshot& snap, const float* coords, size_t n, JetMode mode) const;
   const Task& task() const { return *task_; }
@@ -94,7 +103,7 @@ class Session {
   void rebuild(const SessionSettings& settings, const std::vector<float>* params);
   void train_one_step();
   void publish_snapshot_locked(uint64_t step);
-  void notice(std::string text);
+  void notice(SessionNoticeLevel level, std::string text);
 
   std::shared_ptr<const Task> task_;
   // Replaced on a reset that changes the backend; readers copy the pointer under mu_, so a backend
@@ -113,7 +122,7 @@ class Session {
   SessionStatus status_;
   std::vector<MetricSample> history_;
   WeightsSnapshot snapshot_;
-  std::vector<std::string> notices_;
+  std::vector<SessionNotice> notices_;
   std::thread thread_;
 };
 

@@ -109,7 +109,8 @@ TEST(Session, InvalidSettingsKeepTheOldRunAndSaySo) {
   s.wait_idle();
   const auto notices = s.take_notices();
   ASSERT_EQ(notices.size(), 1u);
-  EXPECT_NE(notices[0].find("--hidden"), std::string::npos) << notices[0];
+  EXPECT_NE(notices[0].text.find("--hidden"), std::string::npos) << notices[0].text;
+  EXPECT_EQ(notices[0].level, SessionNoticeLevel::Error);
   EXPECT_EQ(s.snapshot().config.hidden_features, 16);
   s.step(2);
   s.wait_idle();
@@ -138,6 +139,10 @@ TEST(Session, DivergenceIsReportedAndNeverCrashes) {
   s.wait_idle();
   const auto notices = s.take_notices();
   ASSERT_FALSE(notices.empty());
+  // A restore is a warning (training goes on); only the run stopping is an error, and it comes last.
+  for (size_t i = 0; i + 1 < notices.size(); ++i) EXPECT_EQ(notices[i].level, SessionNoticeLevel::Warning) << notices[i].text;
+  const bool failed = s.status().state == SessionState::Failed;
+  EXPECT_EQ(notices.back().level, failed ? SessionNoticeLevel::Error : SessionNoticeLevel::Warning) << notices.back().text;
   for (float p : *s.snapshot().params) ASSERT_TRUE(std::isfinite(p));
   if (s.status().state != SessionState::Failed) {
     EXPECT_LT(s.status().learning_rate, 1e37f);

@@ -244,12 +244,7 @@ void BlendMode::poll() {
     --pending_;
     install(std::move(b));
   }
-  if (session_) {
-    std::vector<std::string> texts = session_->take_notices();
-    const bool failed = !texts.empty() && session_->status().state == SessionState::Failed;
-    for (size_t i = 0; i < texts.size(); ++i)
-      context_.notices.add(failed && i + 1 == texts.size() ? NoticeLevel::Error : NoticeLevel::Warning, texts[i]);
-  }
+  if (session_) forward_session_notices(context_.notices, *session_);
 }
 
 void BlendMode::drop_files(const std::vector<std::string>& paths) {

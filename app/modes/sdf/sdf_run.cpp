@@ -171,13 +171,7 @@ void SdfRun::poll() {
     if (on_opened_) on_opened_(path_);
   }
   for (Notice& n : reported) notices_.add(n.level, std::move(n.text));
-  if (session_) {
-    // A restoration by the divergence guard is a warning; the notice of a run that stopped an error.
-    std::vector<std::string> texts = session_->take_notices();
-    const bool failed = !texts.empty() && session_->status().state == SessionState::Failed;
-    for (size_t i = 0; i < texts.size(); ++i)
-      notices_.add(failed && i + 1 == texts.size() ? NoticeLevel::Error : NoticeLevel::Warning, texts[i]);
-  }
+  if (session_) forward_session_notices(notices_, *session_);
 }
 
 void SdfRun::apply(const SdfSettings& s) {
