@@ -15,17 +15,10 @@
 namespace siren {
 namespace {
 
-// A trainer whose weights are a step counter and whose loss turns NaN on the steps it is told.
-class ScriptedTrainer final : public Trainer {
+// The parts of a Trainer the guard does not exercise, for the scripted trainers below: one weight, a
+// learning rate, nothing else.
+class FakeTrainer : public Trainer {
  public:
-  explicit ScriptedTrainer(std::vector<uint64_t> nan_steps) : nan_steps_(std::move(nan_steps)) {}
-  StepStats step() override {
-    ++steps_;
-    params_[0] += 1.0f;
-    const bool nan = std::find(nan_steps_.begin(), nan_steps_.end(), steps_) != nan_steps_.end();
-    if (nan) params_[0] = std::numeric_limits<float>::quiet_NaN();
-    return {steps_, nan ? std::numeric_limits<double>::quiet_NaN() : 1.0};
-  }
   double loss_and_gradient(std::vector<float>& g) override {
     g.assign(1, 0.0f);
     return 1.0;
@@ -37,12 +30,27 @@ class ScriptedTrainer final : public Trainer {
   void set_batch_size(size_t) override {}
   const NetworkConfig& config() const override { return cfg_; }
 
- private:
-  std::vector<uint64_t> nan_steps_;
-  uint64_t steps_ = 0;
+ protected:
   std::vector<float> params_ = {0.0f};
   float lr_ = 1.0f;
   NetworkConfig cfg_;
+};
+
+// A trainer whose weights are a step counter and whose loss turns NaN on the steps it is told.
+class ScriptedTrainer final : public FakeTrainer {
+ public:
+  explicit ScriptedTrainer(std::vector<uint64_t> nan_steps) : nan_steps_(std::move(nan_steps)) {}
+  StepStats step() override {
+    ++steps_;
+    params_[0] += 1.0f;
+    const bool nan = std::find(nan_steps_.begin(), nan_steps_.end(), steps_) != nan_steps_.end();
+    if (nan) params_[0] = std::numeric_limits<float>::quiet_NaN();
+    return {steps_, nan ? std::numeric_limits<double>::quiet_NaN() : 1.0};
+  }
+
+ private:
+  std::vector<uint64_t> nan_steps_;
+  uint64_t steps_ = 0;
 };
 
 TEST(DivergenceGuard, RestoresTheLastConfirmedWeightsAndHalvesTheLearningRate) {
@@ -61,7 +69,7 @@ TEST(DivergenceGuard, RestoresTheLastConfirmedWeightsAndHalvesTheLearningRate) {
 
 // Weights that are finite but whose loss overflows: the step that makes them reports a finite loss
 // (it was computed before the update), the next one NaN. They must never be what is put back.
-class PoisoningTrainer final : public Trainer {
+class PoisoningTrainer final : public FakeTrainer {
  public:
   PoisoningTrainer(uint64_t poison_at, int lag) : poison_at_(poison_at), lag_(lag) {}
   StepStats step() override {
@@ -72,16 +80,6 @@ class PoisoningTrainer final : public Trainer {
     const uint64_t reported = steps_ > uint64_t(lag_) ? steps_ - uint64_t(lag_) : 1;
     return {reported, losses_[reported - 1]};
   }
-  double loss_and_gradient(std::vector<float>& g) override {
-    g.assign(1, 0.0f);
-    return 1.0;
-  }
-  std::vector<float> parameters() const override { return params_; }
-  void set_parameters(const std::vector<float>& p) override { params_ = p; }
-  void set_learning_rate(float lr) override { lr_ = lr; }
-  float learning_rate() const override { return lr_; }
-  void set_batch_size(size_t) override {}
-  const NetworkConfig& config() const override { return cfg_; }
   static constexpr float kPoison = 1e30f;
 
  private:
@@ -89,9 +87,6 @@ class PoisoningTrainer final : public Trainer {
   int lag_;
   uint64_t steps_ = 0;
   std::vector<double> losses_;
-  std::vector<float> params_ = {0.0f};
-  float lr_ = 1.0f;
-  NetworkConfig cfg_;
 };
 
 TEST(DivergenceGuard, NeverPutsBackWeightsWhoseLossWasNotSeen) {
