@@ -33,6 +33,9 @@ void DivergenceGuard::start(const Trainer& trainer) {
 
 bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
   ++calls_;
+  // A report of a step queued before the last restore, finite or not, says nothing about the weights
+  // put back: it neither confirms nor starts a candidate, nor counts as a new divergence.
+  if (stats.step <= ignore_until_) return false;
   if (std::isfinite(stats.loss)) {
     if (!candidate_.empty() && stats.step >= candidate_step_ + confirm_after_) {
       good_ = std::move(candidate_);
@@ -49,7 +52,6 @@ bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
     }
     return false;
   }
-  if (stats.step <= ignore_until_) return false;
   const std::string what = std::isnan(stats.loss) ? "NaN" : "Inf";
   if (good_.empty() || (good_step_ == 0 && started_ && stats.step <= 1))
     throw Error("training diverged at once (loss is " + what + " at step " + std::to_string(stats.step) +

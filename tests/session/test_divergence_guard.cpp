@@ -109,6 +109,42 @@ TEST(DivergenceGuard, NeverPutsBackWeightsWhoseLossWasNotSeen) {
   }
 }
 
+// A trainer that replays scripted reports, one per step, while its one weight counts the steps.
+class ReplayTrainer final : public FakeTrainer {
+ public:
+  explicit ReplayTrainer(std::vector<StepStats> reports) : reports_(std::move(reports)) {}
+  StepStats step() override {
+    params_[0] += 1.0f;
+    return reports_[std::min(next_++, reports_.size() - 1)];
+  }
+
+ private:
+  std::vector<StepStats> reports_;
+  size_t next_ = 0;
+};
+
+// Losses three steps late: reports that arrive after a restore but belong to steps queued before it
+// say nothing about the weights put back, so they must not confirm a copy of them: when the next
+// divergence comes, the guard goes back to the same weights as the first time.
+TEST(DivergenceGuard, LateReportsFromBeforeARestoreConfirmNothing) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<StepStats> r;
+  for (int c = 1; c <= 3; ++c) r.push_back({1, 1.0});           // the first loss, until newer ones come
+  for (uint64_t s = 2; s <= 20; ++s) r.push_back({s, 1.0});     // calls 4..22
+  r.push_back({21, nan});                                       // call 23: restore
+  for (uint64_t s = 22; s <= 23; ++s) r.push_back({s, 1.0});    // calls 24, 25: queued before it
+  r.push_back({24, nan});                                       // call 26: the first report after it
+  ReplayTrainer t(r);
+  DivergenceGuard guard(1, 8, 1);  // a copy at every report, confirmed by the next one
+  guard.start(t);
+  for (int c = 1; c <= 22; ++c) ASSERT_FALSE(guard.after_step(t, t.step())) << c;
+  ASSERT_TRUE(guard.after_step(t, t.step()));
+  const float first = t.parameters()[0];
+  for (int c = 24; c <= 25; ++c) EXPECT_FALSE(guard.after_step(t, t.step())) << c;
+  ASSERT_TRUE(guard.after_step(t, t.step()));
+  EXPECT_EQ(t.parameters()[0], first) << "a copy confirmed by reports from before the first restore";
+}
+
 TEST(DivergenceGuard, FirstLossNotFiniteIsAnErrorNamingTheLearningRate) {
   PoisoningTrainer t(0, 0);
   t.set_parameters({PoisoningTrainer::kPoison});
