@@ -19,7 +19,6 @@ namespace {
 constexpr double kTimeoutSeconds = 300.0;
 constexpr int kWarmupFrames = 10;  // first frames build fonts and render targets: not representative
 constexpr int kIdleFrames = 90;
-constexpr uint64_t kDefaultScreenshotSteps = 200;
 
 nlohmann::json summary(std::vector<double> ms) {
   nlohmann::json j;

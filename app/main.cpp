@@ -7,9 +7,9 @@
 
 int main(int argc, char** argv) {
   siren::studio::StudioOptions opt;
-  CLI::App cli{"SIREN Studio: train a sinusoidal representation network on an image and watch it learn"};
-  cli.add_option("file", opt.file, "image to train on (default: the bundled camera.png)");
-  cli.add_option("--mode", opt.mode, "experiment: image|poisson|blend (and sdf where built in)")->capture_default_str();
+  CLI::App cli{"SIREN Studio: train sinusoidal representation networks on images, their derivatives and shapes, and watch them learn"};
+  cli.add_option("file", opt.file, "image (or, in the sdf mode, point cloud or mesh) to train on; default: the bundled one");
+  cli.add_option("--mode", opt.mode, "experiment: image|poisson|blend|sdf")->capture_default_str();
   cli.add_option("--backend", opt.backend, "auto|cpu|cuda")->capture_default_str();
   uint64_t steps = 0;
   auto* steps_opt = cli.add_option("--steps", steps, "train this many steps, then pause (with --screenshot: then exit)")
@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   cli.add_option("--window-height", opt.height, "window height")->group("");
   CLI11_PARSE(cli, argc, argv);
   if (*steps_opt) opt.steps = steps;
+  // Resolved here so that every part (the automation, a mode's scripted actions) sees the same count.
+  if (!opt.screenshot.empty() && !opt.steps) opt.steps = siren::studio::kDefaultScreenshotSteps;
   if (*lr_opt) opt.lr = lr;
 
   try {

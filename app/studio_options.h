@@ -6,6 +6,9 @@
 
 namespace siren::studio {
 
+// Steps a --screenshot run trains when --steps is not given.
+constexpr uint64_t kDefaultScreenshotSteps = 200;
+
 // The command line (DESIGN.md section 5): siren-studio [FILE] [--mode M] [--backend B] [--steps N]
 // [--screenshot PNG], plus the hidden automation options tests use.
 struct StudioOptions {
