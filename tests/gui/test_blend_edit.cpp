@@ -27,6 +27,25 @@ TEST(BlendPlacement, StaysInsideA) {
   EXPECT_EQ(clamp_placement({-5, 70, 100}, 64, 64), (BlendPlacement{0, 0, 64}));
 }
 
+TEST(BlendImages, OversizedImagesAreKeptAsTheirBoundedCentreSquare) {
+  io::Image wide;
+  wide.width = 300;
+  wide.height = 200;
+  wide.channels = 3;
+  wide.pixels.assign(size_t(300) * 200 * 3, 0.25f);
+  const io::Image small = bounded_for_blend(wide, 512);  // within bounds: untouched, aspect kept
+  EXPECT_EQ(small.width, 300);
+  EXPECT_EQ(small.height, 200);
+  const io::Image big = bounded_for_blend(wide, 100);
+  EXPECT_EQ(big.width, 100);
+  EXPECT_EQ(big.height, 100);
+  EXPECT_EQ(big.channels, 3);
+  EXPECT_NEAR(big.pixels[0], 0.25f, 1e-5f);
+  const io::Image shorter = bounded_for_blend(wide, 250);  // never upsampled past its shorter side
+  EXPECT_EQ(shorter.width, 200);
+  EXPECT_EQ(shorter.height, 200);
+}
+
 TEST(BlendMask, RectangleIsClippedAndInclusive) {
   const auto r = rect_between(5.7, 9.2, 2.1, 3.9, 16, 16);  // corners in either order
   ASSERT_TRUE(r);

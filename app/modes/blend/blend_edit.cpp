@@ -83,6 +83,11 @@ int masked_pixels_in(const std::vector<float>& mask, int h, int w, const BlendPl
   return n;
 }
 
+io::Image bounded_for_blend(io::Image image, int max_side) {
+  if (std::max(image.width, image.height) <= max_side) return image;
+  return io::resize_square(image, std::min({image.width, image.height, max_side}));
+}
+
 io::Image procedural_image(int size) {
   io::Image img;
   img.width = img.height = size;

@@ -50,6 +50,12 @@ int paint_disc(std::vector<float>& mask, int h, int w, double row, double col, d
 // Pixels of the mask inside B's rectangle: 0 means the mask selects nothing of B (the blend would be A).
 int masked_pixels_in(const std::vector<float>& mask, int h, int w, const BlendPlacement& p);
 
+// An image as the blend keeps it: one with a side over `max_side` becomes its centre square at
+// min(its shorter side, max_side), the part resize_square would train on anyway. The views and the
+// derivative fields are built from the kept image, so a 16384-pixel photograph would otherwise cost
+// tens of gigabytes for a picture a few hundred pixels wide.
+io::Image bounded_for_blend(io::Image image, int max_side);
+
 // The default image B when none is given: rings and a disc, made here so nothing is downloaded.
 io::Image procedural_image(int size);
 

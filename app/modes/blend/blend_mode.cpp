@@ -26,6 +26,8 @@ namespace {
 
 constexpr int kViewKey = 4;  // worker keys 12..14 (NetworkFields uses key * 3 + 0..2)
 constexpr int kGeneratedSide = 256;
+// Far above any training size of the blend (B is at most A's side), small enough to keep in memory.
+constexpr int kMaxKeptSide = 2048;
 const char* kRules[] = {"linear mix", "clone (B inside the mask)", "mixed (stronger gradient)"};
 
 bool ends_with(const std::string& s, const std::string& suffix) {
@@ -121,7 +123,7 @@ void BlendMode::load_image(int which, const std::string& path) {
     std::shared_ptr<const io::Image> img;
     std::string error;
     try {
-      img = std::make_shared<const io::Image>(io::load_image(path));
+      img = std::make_shared<const io::Image>(bounded_for_blend(io::load_image(path), kMaxKeptSide));
     } catch (const std::exception& e) {
       error = e.what();
     }
