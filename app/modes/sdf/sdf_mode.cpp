@@ -85,6 +85,7 @@ SdfMode::~SdfMode() {
 
 void SdfMode::retire() {
   retired_ = true;
+  views_->stop();
   run_->release_all();
 }
 

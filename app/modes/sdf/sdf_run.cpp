@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "core/io/mesh.h"
 #include "core/io/model_file.h"
@@ -169,6 +170,11 @@ void SdfRun::poll() {
     notices_.info("Training on " + path_ + " (" + std::to_string(task_->point_count()) + " oriented points, " +
                   session_->settings().network.describe() + ", " + session_->status().backend + " backend)");
     if (on_opened_) on_opened_(path_);
+    if (!deferred_model_.empty()) load_model(std::exchange(deferred_model_, std::string()));
+  }
+  if (!deferred_model_.empty() && !session_ && pending_opens_ == 0) {
+    notices_.error("Could not load the model " + deferred_model_ + ": no shape opened to train it on.");
+    deferred_model_.clear();
   }
   for (Notice& n : reported) notices_.add(n.level, std::move(n.text));
   if (session_) forward_session_notices(notices_, *session_);
@@ -242,7 +248,13 @@ void SdfRun::save_model(const std::string& path) {
 }
 
 void SdfRun::load_model(const std::string& path) {
-  if (!session_) return notices_.error("Open a shape before loading a model for it.");
+  if (!session_) {
+    if (pending_opens_ > 0) {
+      deferred_model_ = path;
+      return;
+    }
+    return notices_.error("Open a shape before loading a model for it.");
+  }
   std::shared_ptr<Session> session = session_;
   ++inbox_->pending_loads;
   background_.post([inbox = inbox_, path, session] {

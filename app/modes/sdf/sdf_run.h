@@ -81,6 +81,9 @@ class SdfRun {
   };
   std::shared_ptr<Inbox> inbox_;
   int pending_opens_ = 0;
+  // A model asked for while the first shape was still loading (a .safetensors named on the command
+  // line): it needs the session that shape's open builds, so it waits for it.
+  std::string deferred_model_;
   uint64_t open_serial_ = 0;
 };
 

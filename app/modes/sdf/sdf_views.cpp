@@ -95,7 +95,9 @@ struct SdfViews::Shared {
 SdfViews::SdfViews(SdfRenderer* renderer, JobThread& view_worker)
     : renderer_(renderer), view_worker_(view_worker), shared_(std::make_shared<Shared>()) {}
 
-SdfViews::~SdfViews() { ++shared_->precise_serial; }  // a trace still queued stops at its next slice
+SdfViews::~SdfViews() { stop(); }
+
+void SdfViews::stop() { ++shared_->precise_serial; }  // a trace still queued stops at its next slice
 
 void SdfViews::zoom(double factor) { camera_.zoom(std::log(factor) / -std::log(0.85)); }
 

@@ -39,6 +39,10 @@ class SdfViews {
 
   void draw(const std::shared_ptr<Session>& session, SdfViewOptions& options);
   void reset_camera() { camera_ = OrbitCamera(); }
+  // The mode retires: a precise trace in progress queues no further slices. They would keep the view
+  // worker busy (and the retired mode alive) for the rest of the trace, and a later SDF mode's trace
+  // shares their worker key, so each could replace the other's next slice and leave a view waiting.
+  void stop();
   void zoom(double factor);
 
   std::vector<ViewPlacement> placements() const;
