@@ -84,10 +84,11 @@ io::Mesh march(Backend& backend, const NetworkConfig& config, const std::vector<
         c[2] = float(zc);
       }
     const FieldJets f = backend.evaluate(config, params, coords.data(), slab.size(), JetMode::Value);
-    // Intersected with a cube a little inside the grid: the zero set inside [-1, 1]^3 is unchanged
-    // (there the cube's own distance is below -kMeshMargin / 2), where the shape meets the cube's faces
-    // the mesh is capped and closed, and the untrained margin adds no surfaces of its own.
-    constexpr double cap = 1 + kMeshMargin / 2;
+    // Intersected with the cube the network was trained on, [-1, 1]^3, which the grid overreaches:
+    // the zero set inside it is unchanged (both terms negative inside the shape), where the shape
+    // meets the cube's faces the mesh is capped and closed, and whatever the untrained network does
+    // beyond the faces (it grows thin surfaces there) is cut away.
+    constexpr double cap = 1.0;
     for (size_t i = 0; i < slab.size(); ++i) {
       const float* c = &coords[i * 3];
       const double cube = std::max({std::fabs(c[0]), std::fabs(c[1]), std::fabs(c[2])}) - cap;

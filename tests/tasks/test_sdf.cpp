@@ -106,6 +106,14 @@ void check_zero_set(const FittedTorus& f) {
   std::printf("torus zero set: median %.4f, p99 %.4f, max %.4f (box %.1f)\n", median, p99, err.back(), box);
   EXPECT_LT(p99, 0.01 * box);
   EXPECT_LT(median, 0.003 * box);
+  // Nothing beyond the cube the network was trained on: the torus touches its faces, and the
+  // untrained network beyond them must add no surface of its own.
+  std::vector<float> normalised = mesh.vertices;
+  f.task->normalization().apply(normalised);
+  float reach = 0;
+  for (float v : normalised) reach = std::max(reach, std::fabs(v));
+  EXPECT_LE(reach, 1.0f + 1e-4f);
+  EXPECT_GT(reach, 0.99f);  // and it does reach the faces (the shape's extremes lie on them)
   // Its topology: one torus (Euler characteristic 0), closed.
   const geometry::MeshTopology topo = geometry::mesh_topology(mesh);
   EXPECT_TRUE(topo.closed_and_oriented());
