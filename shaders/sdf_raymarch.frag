@@ -54,16 +54,31 @@ bool box_hit(vec3 o, vec3 d, float half_size, out float t0, out float t1) {
 }
 
 // Distance along the ray to the surface, or -1. Steps are 0.9 phi: a network in training is only
-// roughly a distance, and interpolation rounds its kinks.
+// roughly a distance, and interpolation rounds its kinks. A hit is where the field changes sign (placed
+// between the last two samples) or comes within the precise view's own tolerance of zero
+// (TraceSettings::epsilon). A tolerance of a quarter texel here turned every shallow positive dip of
+// the field, common off the surface of a network in training, into a floating blob that the network
+// does not have. The step floor keeps rays that graze such a dip from crawling through it and running
+// out of steps; it is an eighth of a texel, finer than anything the trilinear field resolves.
+const float HIT_TOLERANCE = 1e-3;
+
 float trace(vec3 o, vec3 d) {
   float t0, t1;
   if (!box_hit(o, d, u_cap, t0, t1)) return -1.0;
-  float t = t0;
-  float eps = 0.25 * u_half / u_n;
+  float t = t0, t_prev = t0, phi_prev = 0.0;
+  float min_step = 0.25 * u_half / u_n;
   for (int i = 0; i < u_max_steps; ++i) {
     float phi = field(o + t * d);
-    if (abs(phi) < eps) return t;
-    t += max(phi * 0.9, -0.5 * eps);  // never far backwards: a ray starting inside creeps out
+    if (phi < HIT_TOLERANCE) {
+      if (phi >= 0.0) return t;
+      // Inside at the entry point: the cap's face is the surface, as in the precise view, which also
+      // shows nothing for an eye inside the shape.
+      if (i == 0) return t0 > 0.0 ? t : -1.0;
+      return mix(t_prev, t, phi_prev / (phi_prev - phi));
+    }
+    t_prev = t;
+    phi_prev = phi;
+    t += max(phi * 0.9, min_step);
     if (t > t1) return -1.0;
   }
   return -1.0;
