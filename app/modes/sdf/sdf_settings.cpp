@@ -26,7 +26,7 @@ SdfSettings default_sdf_settings(bool gpu) {
     net.hidden_features = 64;
     // At the reference's first-layer w0 = 30 a network this narrow grows floating blobs away from the
     // shape that it clears only slowly: on the bundled shape its Chamfer distance stayed near 5% of
-    // the shape's size for 1,000 steps, where w0 = 15 reached 1% in 1,400 steps (38 s here; bench/
+    // the shape's size for 1,250 steps, where w0 = 15 reached 1% in 1,200 steps (29 s here; bench/
     // RESULTS.md). The hidden layers keep 30.
     net.first_omega0 = 15.0f;
     s.session.adam.lr = 1e-4f;
