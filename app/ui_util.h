@@ -35,4 +35,19 @@ inline bool due(double& last_slot, double period) {
 
 constexpr double kLiveRefreshSeconds = 0.25;  // step, loss, plots, fit: four times a second
 
+// Settings are edited as pending values and take effect together, with a restart: the Apply and restart
+// / Revert pair under every settings panel, enabled when something changed. Returns which was pressed.
+enum class PendingAction { None, Apply, Revert };
+inline PendingAction apply_revert_buttons(bool changed) {
+  PendingAction action = PendingAction::None;
+  ImGui::BeginDisabled(!changed);
+  if (ImGui::Button("Apply and restart")) action = PendingAction::Apply;
+  tooltip("Start a new run with these settings (fresh weights).");
+  ImGui::SameLine();
+  if (ImGui::Button("Revert")) action = PendingAction::Revert;
+  tooltip("Forget the edits and show the running settings again.");
+  ImGui::EndDisabled();
+  return action;
+}
+
 }  // namespace siren::studio

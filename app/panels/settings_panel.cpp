@@ -90,16 +90,9 @@ void SettingsPanel::draw() {
   complete_network(net, pending_.image_size);
   const std::string change = describe_change(current, pending_);
   dirty_ = !change.empty();
-  ImGui::BeginDisabled(!dirty_);
-  if (ImGui::Button("Apply and restart")) {
-    experiment_.apply(pending_);
-    dirty_ = false;
-  }
-  tooltip("Start a new run with these settings (fresh weights).");
-  ImGui::SameLine();
-  if (ImGui::Button("Revert")) dirty_ = false;
-  tooltip("Forget the edits and show the running settings again.");
-  ImGui::EndDisabled();
+  const PendingAction action = apply_revert_buttons(dirty_);
+  if (action == PendingAction::Apply) experiment_.apply(pending_);
+  if (action != PendingAction::None) dirty_ = false;
   ImGui::SameLine();
   if (ImGui::Button("Defaults")) {
     const BackendKind b = pending_.session.backend;

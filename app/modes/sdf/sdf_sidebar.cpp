@@ -131,16 +131,9 @@ void SdfSidebar::draw_settings() {
   tooltip("Seed of the initial weights and of the random points.");
   if (describe_sdf_run_change(before, pending_) != "") dirty_ = true;
   const bool changed = dirty_ && !describe_sdf_run_change(run_.settings(), pending_).empty();
-  ImGui::BeginDisabled(!changed);
-  if (ImGui::Button("Apply and restart")) {
-    run_.apply(pending_);
-    dirty_ = false;
-  }
-  tooltip("Start a new run with these settings (fresh weights).");
-  ImGui::SameLine();
-  if (ImGui::Button("Revert")) dirty_ = false;
-  tooltip("Forget the edits and show the running settings again.");
-  ImGui::EndDisabled();
+  const PendingAction action = apply_revert_buttons(changed);
+  if (action == PendingAction::Apply) run_.apply(pending_);
+  if (action != PendingAction::None) dirty_ = false;
   ImGui::SameLine();
   if (ImGui::Button("Defaults")) {
     const bool gpu = backend_is_gpu(pending_.session.backend);
