@@ -23,22 +23,25 @@ std::string executable_dir() {
 
 }  // namespace
 
-std::string bundled_image_path() {
-  if (const char* env = std::getenv("SIREN_ASSETS_DIR"); env && *env) return std::string(env) + "/camera.png";
+std::string bundled_asset_path(const std::string& name) {
+  if (const char* env = std::getenv("SIREN_ASSETS_DIR"); env && *env) return std::string(env) + "/" + name;
   const std::string exe = executable_dir();
   for (const std::string& dir : {exe + "/assets", exe + "/../assets"})
-    if (exists(dir + "/camera.png")) {
+    if (exists(dir + "/" + name)) {
       // The path is shown to the user: without the "build/.." detour.
-      char* real = realpath((dir + "/camera.png").c_str(), nullptr);
-      const std::string path = real ? real : dir + "/camera.png";
+      char* real = realpath((dir + "/" + name).c_str(), nullptr);
+      const std::string path = real ? real : dir + "/" + name;
       std::free(real);
       return path;
     }
 #ifdef SIREN_ASSETS_DIR
-  return std::string(SIREN_ASSETS_DIR) + "/camera.png";
+  return std::string(SIREN_ASSETS_DIR) + "/" + name;
 #else
-  return "assets/camera.png";
+  return "assets/" + name;
 #endif
 }
+
+std::string bundled_image_path() { return bundled_asset_path("camera.png"); }
+std::string bundled_shape_path() { return bundled_asset_path("shape.ply"); }
 
 }  // namespace siren::studio

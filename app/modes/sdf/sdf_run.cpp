@@ -40,31 +40,7 @@ class SnapshotBackend final : public Backend {
   std::atomic<uint64_t>& done_;
 };
 
-bool readable(const std::string& path) { return std::ifstream(path).good(); }
-
 }  // namespace
-
-std::string bundled_shape_path() {
-  if (const char* env = std::getenv("SIREN_ASSETS_DIR"); env && *env) return std::string(env) + "/shape.ply";
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) {
-    std::string exe(buf, size_t(n));
-    exe = exe.substr(0, exe.rfind('/'));
-    for (const std::string& dir : {exe + "/assets", exe + "/../assets"})
-      if (readable(dir + "/shape.ply")) {
-        char* real = realpath((dir + "/shape.ply").c_str(), nullptr);
-        const std::string path = real ? real : dir + "/shape.ply";
-        std::free(real);
-        return path;
-      }
-  }
-#ifdef SIREN_ASSETS_DIR
-  return std::string(SIREN_ASSETS_DIR) + "/shape.ply";
-#else
-  return "assets/shape.ply";
-#endif
-}
 
 struct SdfRun::Opened {
   uint64_t serial = 0;

@@ -1,4 +1,5 @@
 #pragma once
+#include "app/assets.h"
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -86,9 +87,5 @@ class SdfRun {
   std::string deferred_model_;
   uint64_t open_serial_ = 0;
 };
-
-// The bundled shape (assets/shape.ply): $SIREN_ASSETS_DIR, assets/ beside or above the executable,
-// or the source tree's.
-std::string bundled_shape_path();
 
 }  // namespace siren::studio
