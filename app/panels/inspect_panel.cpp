@@ -79,8 +79,8 @@ InspectPanel::InspectPanel(JobThread& worker, Experiment& experiment)
 void InspectPanel::request() {
   const auto session = experiment_.session();
   if (!session) return;
-  if (session.get() != session_) {
-    session_ = session.get();
+  if (session->id() != session_id_) {
+    session_id_ = session->id();
     box_ = std::make_shared<Mailbox<Stats>>();
     in_flight_ = false;
     stats_ = Stats{};

@@ -30,7 +30,7 @@ class InspectPanel {
   std::shared_ptr<Mailbox<Stats>> box_ = std::make_shared<Mailbox<Stats>>();
   bool in_flight_ = false;
   double posted_at_ = -1e9;
-  const Session* session_ = nullptr;
+  uint64_t session_id_ = 0;  // Session::id() of the run shown
   uint64_t step_ = ~uint64_t(0), generation_ = ~uint64_t(0);
   Stats stats_;
   std::shared_ptr<const std::vector<float>> coords_;

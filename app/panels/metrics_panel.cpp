@@ -11,8 +11,8 @@ namespace siren::studio {
 
 void MetricHistory::update(const Session& session) {
   const uint64_t generation = session.status().generation;
-  if (&session != session_ || generation != generation_) {
-    session_ = &session;
+  if (session.id() != session_id_ || generation != generation_) {
+    session_id_ = session.id();
     generation_ = generation;
     steps_.clear();
     loss_.clear();

@@ -17,7 +17,7 @@ class MetricHistory {
   const std::vector<float>& psnr() const { return psnr_; }
 
  private:
-  const Session* session_ = nullptr;
+  uint64_t session_id_ = 0;  // Session::id() of the run shown
   uint64_t generation_ = ~uint64_t(0);
   double refreshed_ = -1e9;
   std::vector<float> steps_, loss_, psnr_;

@@ -12,9 +12,10 @@ void SessionControls::draw(const std::shared_ptr<Session>& session, bool loading
                            const Actions& actions) {
   ImGui::BeginDisabled(!session);
   const SessionStatus now = session ? session->status() : SessionStatus{};
-  if (session.get() != shown_session_ || now.state != shown_.state || due(refreshed_, kLiveRefreshSeconds)) {
+  const uint64_t id = session ? session->id() : 0;
+  if (id != shown_session_ || now.state != shown_.state || due(refreshed_, kLiveRefreshSeconds)) {
     shown_ = now;
-    shown_session_ = session.get();
+    shown_session_ = id;
   }
   const SessionStatus& st = shown_;
   const bool running = st.state == SessionState::Running;

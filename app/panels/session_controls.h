@@ -30,7 +30,7 @@ class SessionControls {
 
  private:
   SessionStatus shown_;
-  const Session* shown_session_ = nullptr;
+  uint64_t shown_session_ = 0;  // Session::id(), 0 for none
   double refreshed_ = -1e9;
 };
 

@@ -125,10 +125,10 @@ bool NetworkFields::receive(Channel& ch, uint64_t generation, FieldTextures& tex
 void NetworkFields::update(const std::shared_ptr<Session>& session, const std::shared_ptr<const io::Image>& image,
                            const std::optional<ViewRect>& zoom, int zoom_px) {
   if (!session || !image) return;
-  if (session.get() != session_) {
+  if (session->id() != session_id_) {
     // A different run (new image, compare run): nothing shown so far belongs to it. Results still
     // in flight land in the old mailboxes and are dropped with them.
-    session_ = session.get();
+    session_id_ = session->id();
     reset_channels();
   }
   const WeightsSnapshot snap = session->snapshot();

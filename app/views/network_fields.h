@@ -92,7 +92,7 @@ class NetworkFields {
   JobThread& worker_;
   int key_;
   FieldAlign align_;
-  const Session* session_ = nullptr;
+  uint64_t session_id_ = 0;  // Session::id() of the run shown
   Channel values_, derivatives_, zoom_;
   FieldTextures base_, zoom_tex_;
   bool zoom_active_ = false;

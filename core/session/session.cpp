@@ -1,5 +1,7 @@
 #include "core/session/session.h"
 
+#include <atomic>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -23,7 +25,15 @@ struct Session::Command {
   std::vector<float> params;
 };
 
-Session::Session(std::shared_ptr<const Task> task, const SessionSettings& settings) : task_(std::move(task)) {
+namespace {
+uint64_t next_session_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+}  // namespace
+
+Session::Session(std::shared_ptr<const Task> task, const SessionSettings& settings)
+    : id_(next_session_id()), task_(std::move(task)) {
   if (!task_) throw Error("no task to train");
   rebuild(settings, nullptr);
   thread_ = std::thread([this] { worker(); });

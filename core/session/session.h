@@ -91,6 +91,9 @@ class Session {
   std::vector<SessionNotice> take_notices();
   // Evaluates a snapshot on the session's backend; safe from any thread, concurrently with training.
   FieldJets evaluate(const WeightsSnapshot& snap, const float* coords, size_t n, JetMode mode) const;
+  // Unique among the sessions of this process (never reused, unlike an address): what views compare
+  // to tell a new run from the one they show.
+  uint64_t id() const { return id_; }
   const Task& task() const { return *task_; }
   std::shared_ptr<const Task> task_ptr() const { return task_; }
   // Blocks until the worker has finished every command sent so far (for tests and --screenshot).
@@ -105,6 +108,7 @@ class Session {
   void publish_snapshot_locked(uint64_t step);
   void notice(SessionNoticeLevel level, std::string text);
 
+  const uint64_t id_;
   std::shared_ptr<const Task> task_;
   // Replaced on a reset that changes the backend; readers copy the pointer under mu_, so a backend
   // stays alive while a view evaluates on it. Backend::evaluate is stateless and thread-safe.

@@ -2,6 +2,8 @@
 // evaluation from another thread while training runs.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -99,6 +101,19 @@ TEST(Session, ResetStartsANewRunAndNewSettingsTakeEffect) {
   EXPECT_EQ(s.snapshot().config.hidden_features, 24);
   EXPECT_EQ(s.snapshot().config.activation, Activation::Tanh);
   EXPECT_EQ(s.settings().network.hidden_features, 24);
+}
+
+// Views tell runs apart by id: a session built where a freed one lived must still look new to them.
+TEST(Session, IdsAreNeverReused) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto s = std::make_unique<Session>(small_image_task(), small_settings());
+    ids.push_back(s->id());
+  }  // each freed before the next is made, so the allocator may well hand out the same address
+  EXPECT_NE(ids[0], 0u);
+  EXPECT_NE(ids[0], ids[1]);
+  EXPECT_NE(ids[1], ids[2]);
+  EXPECT_NE(ids[0], ids[2]);
 }
 
 TEST(Session, InvalidSettingsKeepTheOldRunAndSaySo) {

@@ -66,7 +66,7 @@ void shade(const render::TraceImage& img, const render::TraceCamera& cam, SdfSha
 }  // namespace
 
 struct SdfViews::VolumeResult {
-  const Session* session = nullptr;
+  uint64_t session = 0;  // Session::id()
   uint64_t step = 0, generation = 0;
   int n = 0;
   std::vector<float> values;
@@ -76,7 +76,7 @@ struct SdfViews::VolumeResult {
 
 struct SdfViews::PreciseFrame {
   uint64_t serial = 0, step = 0, generation = 0;
-  const Session* session = nullptr;
+  uint64_t session = 0;  // Session::id()
   int width = 0, height = 0, passes = 0, total_passes = 0;
   bool done = false;
   std::vector<float> rgb;
@@ -107,7 +107,7 @@ void SdfViews::request_volume(const std::shared_ptr<Session>& session, int n) {
   volume_pending_ = true;
   view_worker_.post_latest(kVolumeKey, [shared = shared_, session, snap, n] {
     VolumeResult r;
-    r.session = session.get();
+    r.session = session->id();
     r.step = snap.step;
     r.generation = snap.generation;
     r.n = n;
@@ -134,7 +134,7 @@ void SdfViews::precise_slice(std::shared_ptr<Shared> shared, JobThread* worker, 
   f.serial = serial;
   f.step = snap.step;
   f.generation = snap.generation;
-  f.session = session.get();
+  f.session = session->id();
   f.width = tracer->image().width;
   f.height = tracer->image().height;
   try {
@@ -170,7 +170,7 @@ void SdfViews::request_precise(const std::shared_ptr<Session>& session, const We
   precise_w_ = w;
   precise_h_ = h;
   precise_shading_ = look.shading == SdfShading::Normals ? SdfShading::Normals : SdfShading::Lit;
-  precise_session_ = session.get();
+  precise_session_ = session->id();
   precise_generation_ = snap.generation;
   precise_step_ = snap.step;
   precise_done_ = false;
@@ -310,7 +310,7 @@ void SdfViews::draw_precise(float side, SdfViewOptions& options, const std::shar
     const WeightsSnapshot snap = session->snapshot();
     const render::TraceCamera cam = camera_.trace_camera();
     const SdfShading shading = options.look.shading == SdfShading::Normals ? SdfShading::Normals : SdfShading::Lit;
-    const bool view_changed = session.get() != precise_session_ || snap.generation != precise_generation_ ||
+    const bool view_changed = session->id() != precise_session_ || snap.generation != precise_generation_ ||
                               !same_camera(cam, precise_camera_) || w != precise_w_ || shading != precise_shading_;
     const bool running = session->status().state == SessionState::Running;
     const bool newer = snap.step != precise_step_ &&
@@ -350,7 +350,7 @@ void SdfViews::draw(const std::shared_ptr<Session>& session, SdfViewOptions& opt
   if (session) {
     const WeightsSnapshot snap = session->snapshot();
     const int n = options.volume_resolution;
-    const bool new_run = session.get() != volume_session_ || snap.generation != volume_generation_ || n != volume_.size();
+    const bool new_run = session->id() != volume_session_ || snap.generation != volume_generation_ || n != volume_.size();
     if (snap.params && !volume_pending_ && (new_run || (snap.step != volume_step_ && seconds_now() >= volume_ready_at_)))
       request_volume(session, n);
   }

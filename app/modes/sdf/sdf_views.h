@@ -81,7 +81,7 @@ class SdfViews {
   bool volume_pending_ = false;
   double volume_ready_at_ = 0;  // earliest time of the next refresh (the worker is shared with training)
   uint64_t volume_refreshes_ = 0;
-  const Session* volume_session_ = nullptr;
+  uint64_t volume_session_ = 0;  // Session::id()
 
   // Two targets drawn in turn: the one shown changes with every redraw, so the app sees a new frame.
   RenderTarget targets_[2];
@@ -104,7 +104,7 @@ class SdfViews {
   uint64_t precise_frames_ = 0;
   uint64_t precise_frame_serial_ = 0;  // of the trace whose picture is on screen
   double precise_started_ = -1e9;
-  const Session* precise_session_ = nullptr;
+  uint64_t precise_session_ = 0;  // Session::id()
 
   // Dragging: which view and what the drag moves.
   enum class Drag { None, Orbit, Pan, Plane };
