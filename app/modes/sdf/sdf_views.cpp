@@ -262,18 +262,29 @@ bool SdfViews::interact(float side, bool ray_marched_view, SdfViewOptions& optio
   return changed;
 }
 
+ViewPlacement SdfViews::view_square(const char* id, const char* label, float side, bool ray_marched,
+                                    SdfViewOptions& options) {
+  ImGui::TextUnformatted(label);
+  const ImVec2 min = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(id, ImVec2(side, side),
+                         ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
+  interact(side, ray_marched, options);
+  return {id, label, min, ImVec2(min.x + side, min.y + side)};
+}
+
+void SdfViews::draw_placeholder(const ImVec2& min, const ImVec2& max, const char* text) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  dl->AddRectFilled(min, max, IM_COL32(30, 30, 36, 255));
+  dl->AddText(ImVec2(min.x + 8, min.y + 8), IM_COL32(160, 160, 160, 255), text);
+}
+
 void SdfViews::draw_ray_marched(float side, SdfViewOptions& options) {
   ImGui::BeginGroup();
   char label[128];
   std::snprintf(label, sizeof label, "Ray-marched volume (%d^3, step %llu)", volume_.valid() ? volume_.size() : options.volume_resolution,
                 static_cast<unsigned long long>(volume_step_));
-  ImGui::TextUnformatted(label);
-  const ImVec2 min = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("sdf_raymarch", ImVec2(side, side),
-                         ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
-  interact(side, true, options);
-  const ImVec2 max(min.x + side, min.y + side);
-  ray_marched_place_ = {"sdf_raymarch", label, min, max};
+  ray_marched_place_ = view_square("sdf_raymarch", label, side, true, options);
+  const ImVec2 min = ray_marched_place_.min, max = ray_marched_place_.max;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   if (renderer_ && volume_.valid()) {
     const ImVec2 fb = ImGui::GetIO().DisplayFramebufferScale;
@@ -295,9 +306,7 @@ void SdfViews::draw_ray_marched(float side, SdfViewOptions& options) {
     }
     dl->AddImage(texture_id(targets_[target_].texture()), min, max);
   } else {
-    dl->AddRectFilled(min, max, IM_COL32(30, 30, 36, 255));
-    dl->AddText(ImVec2(min.x + 8, min.y + 8), IM_COL32(160, 160, 160, 255),
-                renderer_ ? "waiting for the network..." : "The 3-D view cannot be drawn (see Messages).");
+    draw_placeholder(min, max, renderer_ ? "waiting for the network..." : "The 3-D view cannot be drawn (see Messages).");
   }
   dl->AddRect(min, max, IM_COL32(90, 90, 100, 255));
   ImGui::EndGroup();
@@ -327,19 +336,13 @@ void SdfViews::draw_precise(float side, SdfViewOptions& options, const std::shar
                   precise_total_passes_, static_cast<unsigned long long>(precise_step_));
   else
     std::snprintf(label, sizeof label, "Precise (network)");
-  ImGui::TextUnformatted(label);
-  const ImVec2 min = ImGui::GetCursorScreenPos();
-  ImGui::InvisibleButton("sdf_precise", ImVec2(side, side),
-                         ImGuiButtonFlags_MouseButtonLeft | ImGuiButtonFlags_MouseButtonRight | ImGuiButtonFlags_MouseButtonMiddle);
-  interact(side, false, options);
-  const ImVec2 max(min.x + side, min.y + side);
-  precise_place_ = {"sdf_precise", label, min, max};
+  precise_place_ = view_square("sdf_precise", label, side, false, options);
+  const ImVec2 min = precise_place_.min, max = precise_place_.max;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   if (precise_has_frame_ && precise_texture_.valid()) {
     dl->AddImage(texture_id(precise_texture_.id()), min, max);
   } else {
-    dl->AddRectFilled(min, max, IM_COL32(30, 30, 36, 255));
-    dl->AddText(ImVec2(min.x + 8, min.y + 8), IM_COL32(160, 160, 160, 255), "tracing the network...");
+    draw_placeholder(min, max, "tracing the network...");
   }
   dl->AddRect(min, max, IM_COL32(90, 90, 100, 255));
   ImGui::EndGroup();

@@ -66,6 +66,10 @@ class SdfViews {
                             std::shared_ptr<Session> session, WeightsSnapshot snap,
                             std::shared_ptr<render::SphereTracer> tracer, SdfShading shading);
   bool interact(float side, bool ray_marched_view, SdfViewOptions& options);
+  // Both views: the label, then a side x side square that takes the camera's mouse input (interact);
+  // where it was drawn, for the layout report.
+  ViewPlacement view_square(const char* id, const char* label, float side, bool ray_marched, SdfViewOptions& options);
+  static void draw_placeholder(const ImVec2& min, const ImVec2& max, const char* text);
   void draw_ray_marched(float side, SdfViewOptions& options);
   void draw_precise(float side, SdfViewOptions& options, const std::shared_ptr<Session>& session);
 
