@@ -28,7 +28,6 @@ void DivergenceGuard::start(const Trainer& trainer) {
     good_ = std::move(p);
     good_step_ = 0;
   }
-  started_ = true;
 }
 
 bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
@@ -53,7 +52,8 @@ bool DivergenceGuard::after_step(Trainer& trainer, const StepStats& stats) {
     return false;
   }
   const std::string what = std::isnan(stats.loss) ? "NaN" : "Inf";
-  if (good_.empty() || (good_step_ == 0 && started_ && stats.step <= 1))
+  // Without weights to go back to, or with only the starting ones and their own loss not finite.
+  if (good_.empty() || (good_step_ == 0 && stats.step <= 1))
     throw Error("training diverged at once (loss is " + what + " at step " + std::to_string(stats.step) +
                 "); try a smaller --lr");
   candidate_.clear();

@@ -39,7 +39,6 @@ class DivergenceGuard {
   // put back (a backend with late losses still delivers them).
   uint64_t ignore_until_ = 0;
   uint64_t calls_ = 0;
-  bool started_ = false;
   std::string message_;
 };
 
