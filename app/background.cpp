@@ -34,19 +34,33 @@ JobThread::~JobThread() {
 
 void JobThread::post(std::function<void()> job) {
   std::lock_guard<std::mutex> lock(mu_);
-  fifo_.push_back(std::move(job));
+  fifo_.push_back(Job{++posted_, std::move(job)});
   cv_.notify_all();
 }
 
 void JobThread::post_latest(int key, std::function<void()> job) {
   std::lock_guard<std::mutex> lock(mu_);
-  latest_[key] = std::move(job);
+  latest_[key] = Job{++posted_, std::move(job)};  // a replaced job is dropped: it counts as finished
   cv_.notify_all();
 }
 
 bool JobThread::idle() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return !running_ && fifo_.empty() && latest_.empty();
+  return running_ == 0 && fifo_.empty() && latest_.empty();
+}
+
+uint64_t JobThread::mark() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return posted_;
+}
+
+bool JobThread::finished_through(uint64_t mark) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running_ != 0 && running_ <= mark) return false;
+  if (!fifo_.empty() && fifo_.front().number <= mark) return false;  // the FIFO is in posting order
+  for (const auto& entry : latest_)
+    if (entry.second.number <= mark) return false;
+  return true;
 }
 
 void JobThread::run(int nice) {
@@ -55,7 +69,7 @@ void JobThread::run(int nice) {
   for (;;) {
     cv_.wait(lock, [this] { return quit_ || !fifo_.empty() || !latest_.empty(); });
     if (quit_) return;
-    std::function<void()> job;
+    Job job;
     if (!fifo_.empty()) {
       job = std::move(fifo_.front());
       fifo_.pop_front();
@@ -66,17 +80,17 @@ void JobThread::run(int nice) {
       job = std::move(it->second);
       latest_.erase(it);
     }
-    running_ = true;
+    running_ = job.number;
     lock.unlock();
     try {
-      job();
+      job.run();
     } catch (const std::exception& e) {
       // Jobs report their own failures to the UI; this is the last line against a bug in one.
       std::fprintf(stderr, "siren-studio: %s job failed: %s\n", name_.c_str(), e.what());
     }
-    job = nullptr;  // release what it captured (a session, say) off the UI thread
+    job.run = nullptr;  // release what it captured (a session, say) off the UI thread
     lock.lock();
-    running_ = false;
+    running_ = 0;
   }
 }
 

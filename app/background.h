@@ -1,5 +1,6 @@
 #pragma once
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -29,16 +30,29 @@ class JobThread {
   void post_latest(int key, std::function<void()> job);
   bool idle() const;
 
+  // Jobs are numbered as they are posted. mark() is the number of the last one posted so far;
+  // finished_through(m) says that every job numbered m or less has run or been dropped, however
+  // many were posted since: how the owner of something older jobs may still touch learns when it
+  // can free it, while the thread stays busy with newer work.
+  uint64_t mark() const;
+  bool finished_through(uint64_t mark) const;
+
  private:
+  struct Job {
+    uint64_t number = 0;
+    std::function<void()> run;
+  };
   void run(int nice);
 
   std::string name_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> fifo_;
-  std::map<int, std::function<void()>> latest_;
+  std::deque<Job> fifo_;
+  std::map<int, Job> latest_;
   int next_key_ = 0;  // round robin over keys, so one busy view cannot starve the others
-  bool running_ = false, quit_ = false;
+  uint64_t posted_ = 0;
+  uint64_t running_ = 0;  // the running job's number; 0: none
+  bool quit_ = false;
   std::thread thread_;
 };
 

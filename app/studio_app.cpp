@@ -118,15 +118,21 @@ void StudioApp::apply_mode_switch() {
     return;
   }
   mode_->retire();
-  retired_.push_back(std::move(mode_));
+  retired_.push_back(Retired{std::move(mode_), background_->mark(), view_worker_->mark()});
   mode_ = std::move(next);
   notices_.info("Switched to the " + name + " mode (" + mode_->title() + ").");
 }
 
 void StudioApp::destroy_retired() {
-  // Jobs the old mode posted before it retired may still call into it; once both threads are idle
-  // none is left (the mode posts nothing after retire()). Its sessions ended on the background thread.
-  if (!retired_.empty() && background_->idle() && view_worker_->idle()) retired_.clear();
+  // Jobs the old mode posted before it retired may still call into it; it posts nothing after
+  // retire(), so once the jobs up to its marks are done none is left, however busy the threads stay
+  // with the new mode's work. Its sessions ended on the background thread.
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
+                                [this](const Retired& r) {
+                                  return background_->finished_through(r.background_mark) &&
+                                         view_worker_->finished_through(r.view_mark);
+                                }),
+                 retired_.end());
 }
 
 void StudioApp::take_screenshot(const std::string& path) { screenshot_request_ = path; }

@@ -62,8 +62,13 @@ class StudioApp {
   std::string renderer_error_;
   std::unique_ptr<ModeContext> context_;
   std::unique_ptr<Mode> mode_;
-  // Modes switched away from, kept until no job that may still refer to them is left (mode.h, retire).
-  std::vector<std::unique_ptr<Mode>> retired_;
+  // Modes switched away from, kept until every job posted before they retired has finished (mode.h,
+  // retire): the marks are the job threads' at that moment.
+  struct Retired {
+    std::unique_ptr<Mode> mode;
+    uint64_t background_mark = 0, view_mark = 0;
+  };
+  std::vector<Retired> retired_;
   std::string requested_mode_;
   std::unique_ptr<Automation> automation_;
   std::string screenshot_request_;

@@ -1,0 +1,111 @@
+// JobThread's ordering and its "finished through" marks, which decide when a retired mode may be
+// freed while the threads stay busy with the new mode's work.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "app/background.h"
+
+namespace siren::studio {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Polls `done` for up to 10 s: the worker runs on its own thread at a lowered priority.
+template <typename F>
+bool eventually(F done) {
+  for (int i = 0; i < 1000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+TEST(JobThread, RunsPostedJobsInOrder) {
+  JobThread thread("test", 0);
+  std::vector<int> order;
+  std::mutex mu;
+  for (int i = 0; i < 20; ++i)
+    thread.post([&, i] {
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(i);
+    });
+  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(order.size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(order[size_t(i)], i);
+}
+
+TEST(JobThread, LatestJobReplacesAWaitingOneOfTheSameKey) {
+  JobThread thread("test", 0);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  thread.post([gate] { gate.wait(); });  // holds the thread while the keyed jobs queue up
+  std::atomic<int> ran{0}, value{0};
+  for (int i = 1; i <= 5; ++i)
+    thread.post_latest(7, [&, i] {
+      ++ran;
+      value = i;
+    });
+  release.set_value();
+  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(value.load(), 5);
+}
+
+TEST(JobThread, FinishedThroughAMarkWhileTheThreadStaysBusy) {
+  JobThread thread("test", 0);
+  std::promise<void> release_old;
+  std::shared_future<void> old_gate = release_old.get_future().share();
+  std::atomic<bool> old_done{false};
+  thread.post([old_gate, &old_done] {
+    old_gate.wait();
+    old_done = true;
+  });
+  thread.post_latest(1, [] {});  // a keyed job before the mark, waiting behind the first
+  const uint64_t mark = thread.mark();
+  EXPECT_FALSE(thread.finished_through(mark));
+
+  // Newer work that keeps the thread from going idle (a view's keyed job, as the new mode posts).
+  // (FIFO jobs run before keyed ones, so a FIFO job posted now would run before the keyed job above.)
+  std::promise<void> release_new;
+  std::shared_future<void> new_gate = release_new.get_future().share();
+  thread.post_latest(2, [new_gate] { new_gate.wait(); });
+  EXPECT_FALSE(thread.finished_through(mark));
+
+  release_old.set_value();
+  ASSERT_TRUE(eventually([&] { return thread.finished_through(mark); }));
+  EXPECT_TRUE(old_done.load());
+  EXPECT_FALSE(thread.idle());  // the old way (wait for idle) would still be waiting here
+  EXPECT_FALSE(thread.finished_through(thread.mark()));
+  release_new.set_value();
+  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  EXPECT_TRUE(thread.finished_through(thread.mark()));
+}
+
+TEST(JobThread, AReplacedKeyedJobCountsAsFinished) {
+  JobThread thread("test", 0);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  thread.post([gate] { gate.wait(); });
+  thread.post_latest(3, [] {});
+  const uint64_t after_old_keyed = thread.mark();
+  thread.post_latest(3, [] {});  // replaces it: the old one never runs
+  // The blocking job (number 1) still runs, so the mark is not yet finished ...
+  EXPECT_FALSE(thread.finished_through(after_old_keyed));
+  release.set_value();
+  ASSERT_TRUE(eventually([&] { return thread.finished_through(after_old_keyed); }));
+}
+
+TEST(JobThread, NothingPostedIsFinished) {
+  JobThread thread("test", 0);
+  EXPECT_EQ(thread.mark(), 0u);
+  EXPECT_TRUE(thread.finished_through(thread.mark()));
+}
+
+}  // namespace
+}  // namespace siren::studio
