@@ -12,6 +12,35 @@ namespace {
 // separate cache lines too).
 constexpr size_t kAlignFloats = 64;
 size_t aligned(size_t floats) { return (floats + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
+
+// The fields ActForward and ActBackward share: activation layer l of a chunk of n samples.
+template <typename Args>
+Args activation_args(const NetworkConfig& cfg, int l, const float* params, size_t n) {
+  Args a;
+  a.bias = params + cfg.bias_offset(l);
+  a.n = n;
+  a.w = cfg.hidden_features;
+  a.d = cfg.in_dim;
+  a.w0 = cfg.layer_omega0(l);
+  a.act = cfg.activation;
+  return a;
+}
+
+// The fused first layer of a chunk (forward and backward read the same weights and coordinates).
+FirstLayer first_layer_args(const NetworkConfig& cfg, const float* params, const ChunkInput& in) {
+  FirstLayer f;
+  f.coords = in.coords;
+  f.index = in.index;
+  f.base = in.base;
+  f.n = in.n;
+  f.d = cfg.in_dim;
+  f.w = cfg.hidden_features;
+  f.W = params + cfg.weight_offset(0);
+  f.b = params + cfg.bias_offset(0);
+  f.w0 = cfg.layer_omega0(0);
+  f.act = cfg.activation;
+  return f;
+}
 }  // namespace
 
 DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32)
@@ -103,19 +132,9 @@ void DeviceMlp::forward(JetExec& ex, const float* params, const ChunkInput& in, 
   const size_t rows_total = in.n * size_t(rows_);
   if (rows_total > size_t(1) << 30) throw Error("internal: CUDA chunk too large");
   const int rows = int(rows_total);
-  const int d = cfg_.in_dim, w = cfg_.hidden_features, acts = activation_layers();
+  const int d = cfg_.in_dim, acts = activation_layers();
   if (fused_first_layer()) {
-    FirstLayer f;
-    f.coords = in.coords;
-    f.index = in.index;
-    f.base = in.base;
-    f.n = in.n;
-    f.d = d;
-    f.w = w;
-    f.W = params + cfg_.weight_offset(0);
-    f.b = params + cfg_.bias_offset(0);
-    f.w0 = cfg_.layer_omega0(0);
-    f.act = cfg_.activation;
+    FirstLayer f = first_layer_args(cfg_, params, in);
     f.h = b.h[0];
     f.round_out = tf32_layer(1);  // h0 feeds layer 1
     ex.first_forward(mode_, f);
@@ -133,15 +152,9 @@ void DeviceMlp::forward(JetExec& ex, const float* params, const ChunkInput& in, 
   }
   for (int l = fused_first_layer() ? 1 : 0; l < acts; ++l) {
     if (l > 0) ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
-    ActForward a;
+    ActForward a = activation_args<ActForward>(cfg_, l, params, in.n);
     a.z = b.z[size_t(l)];
     a.h = b.h[size_t(l)];
-    a.bias = params + cfg_.bias_offset(l);
-    a.n = in.n;
-    a.w = w;
-    a.d = d;
-    a.w0 = cfg_.layer_omega0(l);
-    a.act = cfg_.activation;
     a.round_out = tf32_layer(l + 1);  // h_l feeds layer l + 1
     ex.act_forward(mode_, a);
   }
@@ -153,7 +166,7 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
                          float* grads, const float* rounded) const {
   if (in.n == 0) return;
   const int rows = int(in.n * size_t(rows_));
-  const int d = cfg_.in_dim, w = cfg_.hidden_features, c = cfg_.out_dim, acts = activation_layers();
+  const int d = cfg_.in_dim, c = cfg_.out_dim, acts = activation_layers();
 
   // dW += dZ^T H_in (row-major): column-major dW^T (fi x fo) = H_in-buffer (fi x rows) * op_T(dZ-buffer).
   auto weight_grad = [&](int layer, const float* h_in, const float* dz) {
@@ -203,15 +216,9 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
   float* spare = b.adj_b;
   const int last_unfused = fused_first_layer() ? 1 : 0;
   for (int l = acts - 1; l >= last_unfused; --l) {
-    ActBackward a;
+    ActBackward a = activation_args<ActBackward>(cfg_, l, params, in.n);
     a.z = b.z[size_t(l)];
     a.g = g;
-    a.bias = params + cfg_.bias_offset(l);
-    a.n = in.n;
-    a.w = w;
-    a.d = d;
-    a.w0 = cfg_.layer_omega0(l);
-    a.act = cfg_.activation;
     a.round_out = tf32_layer(l);  // dz_l feeds layer l's weight and input gradients
     ex.act_backward(mode_, a, grads + cfg_.bias_offset(l));
     weight_grad(l, l == 0 ? b.input : b.h[size_t(l - 1)], g);
@@ -221,17 +228,7 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
     }
   }
   if (fused_first_layer()) {
-    FirstLayer f;
-    f.coords = in.coords;
-    f.index = in.index;
-    f.base = in.base;
-    f.n = in.n;
-    f.d = d;
-    f.w = w;
-    f.W = params + cfg_.weight_offset(0);
-    f.b = params + cfg_.bias_offset(0);
-    f.w0 = cfg_.layer_omega0(0);
-    f.act = cfg_.activation;
+    FirstLayer f = first_layer_args(cfg_, params, in);
     f.g = g;
     ReduceTarget t;
     t.quantities = 1 + d;
