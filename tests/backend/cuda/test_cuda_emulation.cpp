@@ -81,6 +81,56 @@ std::vector<double> reference_out(const NetworkConfig& cfg, const std::vector<fl
   return {ws.out.begin(), ws.out.begin() + long(len)};
 }
 
+// The CPU backend's training pass in double precision: `loss(out, out_adjoint)` fills the adjoint
+// and returns the loss as that loss function does; the output jets and the parameter gradient.
+struct ReferencePass {
+  double loss = 0;
+  std::vector<double> out, grads;
+};
+template <typename LossFn>
+ReferencePass reference_training(const NetworkConfig& cfg, const std::vector<float>& p, const float* x, size_t n,
+                                 JetMode mode, LossFn loss) {
+  cpu::Mlp<double> ref(cfg);
+  cpu::MlpWorkspace<double> ws;
+  ws.reserve(cfg, mode, n, true);
+  std::vector<double> pd(p.begin(), p.end());
+  ReferencePass r;
+  r.grads.assign(p.size(), 0.0);
+  ref.forward(pd.data(), x, n, mode, ws);
+  r.out.assign(ws.out.begin(), ws.out.begin() + long(n) * jet_rows(mode, cfg.in_dim) * cfg.out_dim);
+  r.loss = loss(ws.out.data(), ws.out_adjoint.data());
+  ref.backward(pd.data(), n, mode, ws, r.grads.data());
+  return r;
+}
+
+cuda::TrainingView training_view(const std::vector<float>& coords, const std::vector<float>& targets, LossKind kind) {
+  cuda::TrainingView view;
+  view.coords = coords.data();
+  view.targets = targets.data();
+  view.loss = kind;
+  return view;
+}
+
+// DeviceMlp::train through HostExec, in chunks of `capacity` (buffers filled with NaN first, so a
+// read before a write shows): the loss sum, the gradient, and the buffers (`out`: the last chunk's jets).
+struct EmulatedPass {
+  double loss_sum = 0;
+  std::vector<float> grads, work;
+  cuda::MlpBuffers buffers;
+  long long tf32_inexact = 0;
+};
+EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
+                               const uint32_t* index, size_t n, size_t capacity, const float* rounded = nullptr) {
+  EmulatedPass r;
+  r.work.assign(mlp.floats_needed(capacity, true), std::nanf(""));
+  r.buffers = mlp.carve(r.work.data(), capacity, true);  // the vector's storage stays put when r moves
+  r.grads.assign(p.size(), 0.0f);
+  HostExec ex;
+  mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum, rounded);
+  r.tf32_inexact = ex.tf32_inexact;
+  return r;
+}
+
 class Emulation : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Emulation, ForwardMatchesCpuDoubleInEveryMode) {
@@ -126,29 +176,14 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
       bx.insert(bx.end(), coords.begin() + long(i) * cfg.in_dim, coords.begin() + long(i + 1) * cfg.in_dim);
       bt.insert(bt.end(), targets.begin() + long(i) * tw, targets.begin() + long(i + 1) * tw);
     }
-    cpu::Mlp<double> ref(cfg);
-    cpu::MlpWorkspace<double> ws;
-    ws.reserve(cfg, mode, batch, true);
-    std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
-    ref.forward(pd.data(), bx.data(), batch, mode, ws);
     const double scale = 1.0 / (double(batch) * cfg.out_dim);
-    const double ref_sum = squared_error<double>(kind, cfg.in_dim, cfg.out_dim, ws.out.data(), bt.data(), batch,
-                                                 scale, ws.out_adjoint.data());
-    ref.backward(pd.data(), batch, mode, ws, gd.data());
-
-    const DeviceMlp mlp(cfg, mode);
-    std::vector<float> work(mlp.floats_needed(capacity, true), std::nanf(""));
-    const cuda::MlpBuffers b = mlp.carve(work.data(), capacity, true);
-    HostExec ex;
-    cuda::TrainingView view;
-    view.coords = coords.data();
-    view.targets = targets.data();
-    view.loss = kind;
-    std::vector<float> g(p.size(), 0.0f);
-    double sum = 0;
-    mlp.train(ex, p.data(), view, index.data(), batch, capacity, b, g.data(), &sum);
-    EXPECT_NEAR(sum, ref_sum, 1e-5 * ref_sum) << to_string(kind);
-    EXPECT_LT(rel_err(g, gd), 1e-5) << to_string(kind);
+    const ReferencePass ref = reference_training(cfg, p, bx.data(), batch, mode, [&](const double* out, double* adj) {
+      return squared_error<double>(kind, cfg.in_dim, cfg.out_dim, out, bt.data(), batch, scale, adj);
+    });
+    const EmulatedPass em =
+        emulated_training(DeviceMlp(cfg, mode), p, training_view(coords, targets, kind), index.data(), batch, capacity);
+    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(kind);
+    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(kind);
   }
 }
 
@@ -164,29 +199,16 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDouble) {
   const std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 41);
   std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 42);
   for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i < n_on ? 1.0f : 0.0f;
-  cpu::Mlp<double> ref(cfg);
-  cpu::MlpWorkspace<double> ws;
-  ws.reserve(cfg, JetMode::Gradient, n, true);
-  std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
-  ref.forward(pd.data(), coords.data(), n, JetMode::Gradient, ws);
-  const double ref_loss = sdf_loss<double>(ws.out.data(), targets.data(), n, n_on, n_off, ws.out_adjoint.data());
-  ref.backward(pd.data(), n, JetMode::Gradient, ws, gd.data());
-
-  const DeviceMlp mlp(cfg, JetMode::Gradient);
-  std::vector<float> work(mlp.floats_needed(capacity, true));
-  const cuda::MlpBuffers b = mlp.carve(work.data(), capacity, true);
-  HostExec ex;
-  cuda::TrainingView view;
-  view.coords = coords.data();
-  view.targets = targets.data();
-  view.loss = LossKind::Sdf;
+  const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
+                                               [&](const double* out, double* adj) {
+                                                 return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
+                                               });
+  cuda::TrainingView view = training_view(coords, targets, LossKind::Sdf);
   view.sdf_on = n_on;
   view.sdf_off = n_off;
-  std::vector<float> g(p.size(), 0.0f);
-  double sum = 0;
-  mlp.train(ex, p.data(), view, nullptr, n, capacity, b, g.data(), &sum);
-  EXPECT_NEAR(sum, ref_loss, 1e-5 * ref_loss);
-  EXPECT_LT(rel_err(g, gd), 1e-5);
+  const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient), p, view, nullptr, n, capacity);
+  EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss);
+  EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5);
 }
 
 TEST(EmulationSdf, BatchGathersSurfacePointsAndDrawsOffSurfacePointsInTheCube) {
@@ -250,29 +272,14 @@ TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
       const JetMode mode = loss_jet_mode(kind);
       const int tw = target_width(kind, 2, 3);
       const std::vector<float> targets = uniform(n * size_t(tw), -1.0f, 1.0f, 32);
-      cpu::Mlp<double> ref(cfg);
-      cpu::MlpWorkspace<double> ws;
-      ws.reserve(cfg, mode, n, true);
-      std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
-      ref.forward(pd.data(), coords.data(), n, mode, ws);
-      const std::vector<double> out_ref(ws.out.begin(), ws.out.begin() + long(n) * jet_rows(mode, 2) * 3);
-      squared_error<double>(kind, 2, 3, ws.out.data(), targets.data(), n, 1.0 / (double(n) * 3), ws.out_adjoint.data());
-      ref.backward(pd.data(), n, mode, ws, gd.data());
-
-      const DeviceMlp mlp(cfg, mode, /*tf32=*/true);
-      std::vector<float> work(mlp.floats_needed(n, true));
-      const cuda::MlpBuffers b = mlp.carve(work.data(), n, true);
-      HostExec ex;
-      cuda::TrainingView view;
-      view.coords = coords.data();
-      view.targets = targets.data();
-      view.loss = kind;
-      std::vector<float> g(p.size(), 0.0f);
-      double sum = 0;
-      mlp.train(ex, p.data(), view, nullptr, n, n, b, g.data(), &sum, rounded.data());
-      EXPECT_EQ(ex.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
-      const double out_err = rel_err(std::vector<float>(b.out, b.out + out_ref.size()), out_ref);
-      const double grad_err = rel_err(g, gd);
+      const ReferencePass ref = reference_training(cfg, p, coords.data(), n, mode, [&](const double* out, double* adj) {
+        return squared_error<double>(kind, 2, 3, out, targets.data(), n, 1.0 / (double(n) * 3), adj);
+      });
+      const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, /*tf32=*/true), p,
+                                                training_view(coords, targets, kind), nullptr, n, n, rounded.data());
+      EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
+      const double out_err = rel_err(std::vector<float>(em.buffers.out, em.buffers.out + ref.out.size()), ref.out);
+      const double grad_err = rel_err(em.grads, ref.grads);
       EXPECT_LT(out_err, 2e-3) << hidden << " " << to_string(kind);
       EXPECT_LT(grad_err, 2e-3) << hidden << " " << to_string(kind);
       EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
@@ -459,17 +466,12 @@ TEST(EmulationTolerance, CpuFloatErrorLeavesRoomForTheFp32Tolerance) {
     data->targets = uniform(n * size_t(target_width(kind, d, c)), -1.0f, 1.0f, 3);
     std::vector<float> g;
     const double loss = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(g);
-    const JetMode mode = loss_jet_mode(kind);
-    cpu::Mlp<double> ref(cfg);
-    cpu::MlpWorkspace<double> ws;
-    ws.reserve(cfg, mode, n, true);
-    std::vector<double> pd(p.begin(), p.end()), gd(p.size(), 0.0);
-    ref.forward(pd.data(), x.data(), n, mode, ws);
     const double scale = 1.0 / (double(n) * c);
-    const double ref_loss =
-        squared_error<double>(kind, d, c, ws.out.data(), data->targets.data(), n, scale, ws.out_adjoint.data()) * scale;
-    ref.backward(pd.data(), n, mode, ws, gd.data());
-    const double el = std::fabs(loss - ref_loss) / ref_loss, eg = rel_err(g, gd);
+    const ReferencePass ref =
+        reference_training(cfg, p, x.data(), n, loss_jet_mode(kind), [&](const double* out, double* adj) {
+          return squared_error<double>(kind, d, c, out, data->targets.data(), n, scale, adj) * scale;
+        });
+    const double el = std::fabs(loss - ref.loss) / ref.loss, eg = rel_err(g, ref.grads);
     std::printf("CPU float vs double, reference network, %s loss: loss %.1e gradient %.1e\n", to_string(kind), el, eg);
     EXPECT_LT(std::max(el, eg), fp32_tolerance / 3) << to_string(kind);
   }
