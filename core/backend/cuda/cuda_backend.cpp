@@ -463,7 +463,8 @@ class CudaTrainer final : public Trainer {
     // (ready()) instead of launching kernels on freed or too small buffers.
     batch_ = 0;
     if (b < count && index_.size() < b) index_.allocate(b, "the batch's sample indices");
-    if (sdf() && sdf_coords_.size() < 2 * b * 3) {
+    // Both sizes: a failed second allocation leaves the first buffer grown and the second empty.
+    if (sdf() && (sdf_coords_.size() < 2 * b * 3 || sdf_targets_.size() < 2 * b * size_t(kSdfTargetWidth))) {
       sdf_coords_.allocate(2 * b * 3, "the SDF batch");
       sdf_targets_.allocate(2 * b * size_t(kSdfTargetWidth), "the SDF batch");
     }
