@@ -73,6 +73,16 @@ int main(int argc, char** argv) {
     nlohmann::json checkpoints = nlohmann::json::array();
     double train_seconds = 0, reached = -1;
     uint64_t steps = 0;
+    // Written after every checkpoint, so that a run stopped from outside (a time limit) keeps them.
+    auto report = [&] {
+      nlohmann::json r = {{"backend", backend->name()}, {"device", backend->device()}, {"network", cfg.describe()},
+                          {"points_per_step", points}, {"target_fraction", target}, {"shape", shape},
+                          {"seconds_to_target", reached < 0 ? nlohmann::json(nullptr) : nlohmann::json(reached)},
+                          {"steps", steps}, {"ms_per_step", steps ? 1e3 * train_seconds / double(steps) : 0.0},
+                          {"checkpoints", checkpoints}};
+      if (!json_out.empty()) write_file_atomically(json_out, {r.dump(2) + "\n"});
+      return r;
+    };
     while (train_seconds < max_seconds) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int i = 0; i < check_every; ++i) trainer->step();
@@ -84,19 +94,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "step %6llu  %8.1f s  Chamfer %.4f of the size\n", static_cast<unsigned long long>(steps),
                    train_seconds, chamfer);
       checkpoints.push_back({{"step", steps}, {"train_seconds", train_seconds}, {"chamfer_fraction", chamfer}});
-      if (chamfer <= target) {
-        reached = train_seconds;
-        break;
-      }
+      if (chamfer <= target) reached = train_seconds;
+      report();
+      if (reached >= 0) break;
     }
-    nlohmann::json r = {{"backend", backend->name()}, {"device", backend->device()}, {"network", cfg.describe()},
-                        {"points_per_step", points}, {"target_fraction", target}, {"shape", shape},
-                        {"seconds_to_target", reached < 0 ? nlohmann::json(nullptr) : nlohmann::json(reached)},
-                        {"steps", steps}, {"ms_per_step", 1e3 * train_seconds / double(steps)},
-                        {"checkpoints", checkpoints}};
-    const std::string text = r.dump(2) + "\n";
-    if (!json_out.empty()) write_file_atomically(json_out, {text});
-    std::printf("%s\n", r.dump().c_str());
+    std::printf("%s\n", report().dump().c_str());
     return reached < 0 ? 3 : 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_sdf_convergence: %s\n", e.what());

@@ -30,7 +30,8 @@ if(NOT CLI11_FOUND)
 endif()
 
 # --- stb (images): optional so that GPU machines without it still build the core --------------------
-find_path(SIREN_STB_INCLUDE_DIR stb_image.h PATH_SUFFIXES stb)
+# The folder that holds stb/ (the sources include <stb/stb_image.h>, as Debian installs it).
+find_path(SIREN_STB_INCLUDE_DIR stb/stb_image.h)
 find_library(SIREN_STB_LIBRARY NAMES stb)
 if(SIREN_STB_INCLUDE_DIR AND SIREN_STB_LIBRARY)
   set(SIREN_HAVE_STB ON)
