@@ -9,6 +9,7 @@
 #include "core/session/fit_loop.h"
 #include "core/tasks/blend_task.h"
 #include "core/util/error.h"
+#include "tests/tasks/small_network.h"
 
 namespace siren {
 namespace {
@@ -80,11 +81,7 @@ TEST(BlendFit, AlphaOneReproducesAUpToItsOffset) {
   BlendSettings s;
   s.alpha = 1.0f;
   const BlendTask task(a, b, s);
-  NetworkConfig cfg;
-  cfg.in_dim = 2;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 64;
-  cfg.hidden_layers = 2;
+  const NetworkConfig cfg = testing::small_image_network();
   cpu::CpuBackend backend;
   AdamConfig adam;
   adam.lr = 1e-3f;

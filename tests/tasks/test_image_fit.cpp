@@ -8,6 +8,7 @@
 #include "core/network/parameters.h"
 #include "core/session/fit_loop.h"
 #include "core/tasks/image_task.h"
+#include "tests/tasks/small_network.h"
 
 namespace siren {
 namespace {
@@ -31,13 +32,7 @@ io::Image test_card(int n) {
 
 double fit_psnr(Activation act, int steps) {
   ImageTask task(test_card(64));
-  NetworkConfig cfg;
-  cfg.in_dim = 2;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 64;
-  cfg.hidden_layers = 2;
-  cfg.activation = act;
-  if (act != Activation::Sine) cfg.init = InitScheme::TorchDefault;
+  const NetworkConfig cfg = testing::small_image_network(act);
   cpu::CpuBackend backend;
   AdamConfig adam;
   adam.lr = 1e-3f;  // a small network takes a larger step than the reference's 1e-4 for 256 wide

@@ -9,6 +9,7 @@
 #include "core/session/fit_loop.h"
 #include "core/tasks/image_derivatives.h"
 #include "core/tasks/poisson_task.h"
+#include "tests/tasks/small_network.h"
 
 namespace siren {
 namespace {
@@ -68,13 +69,7 @@ struct FitResult {
 };
 
 FitResult fit(const PoissonTask& task, Activation act, int steps, float lr) {
-  NetworkConfig cfg;
-  cfg.in_dim = 2;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 64;
-  cfg.hidden_layers = 2;
-  cfg.activation = act;
-  if (act != Activation::Sine) cfg.init = InitScheme::TorchDefault;
+  const NetworkConfig cfg = testing::small_image_network(act);
   cpu::CpuBackend backend;
   AdamConfig adam;
   adam.lr = lr;
