@@ -22,11 +22,13 @@ JobThread::JobThread(std::string name, int nice) : name_(std::move(name)) {
 }
 
 JobThread::~JobThread() {
+  std::deque<Job> fifo;
+  std::map<int, Job> latest;
   {
     std::lock_guard<std::mutex> lock(mu_);
     quit_ = true;
-    fifo_.clear();
-    latest_.clear();
+    fifo.swap(fifo_);  // destroyed below, outside the lock: a capture's destructor may take time
+    latest.swap(latest_);
   }
   cv_.notify_all();
   thread_.join();
@@ -39,8 +41,14 @@ void JobThread::post(std::function<void()> job) {
 }
 
 void JobThread::post_latest(int key, std::function<void()> job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  latest_[key] = Job{++posted_, std::move(job)};  // a replaced job is dropped: it counts as finished
+  Job replaced;  // dropped unrun (it counts as finished), and destroyed after the lock is released:
+                 // it may hold the last reference to a session, whose destructor waits for a step
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job& slot = latest_[key];
+    replaced = std::move(slot);
+    slot = Job{++posted_, std::move(job)};
+  }
   cv_.notify_all();
 }
 

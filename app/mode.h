@@ -82,8 +82,8 @@ class Mode {
 
   // The app switches to another mode: stop training and hand the sessions to `background` to end,
   // so that nothing waits for a training step on the UI thread. The app destroys the mode (on the UI
-  // thread, for its GL objects) once both job threads have gone idle, so a job posted before this
-  // may still call into it; the mode posts nothing after it.
+  // thread, for its GL objects) once every job posted before this has finished (JobThread's marks),
+  // so such a job may still call into it; the mode posts nothing after it.
   virtual void retire() {}
   // Networks with other activations trained side by side (automation: --compare NAMES, as
   // to_string(Activation) spells them). False where the mode has no comparison.

@@ -250,7 +250,8 @@ bool StudioApp::frame() {
     const std::string path = std::move(screenshot_request_);
     screenshot_request_.clear();
     auto pixels = std::make_shared<std::vector<uint8_t>>(read_window_pixels(w, h));
-    // The mode outlives this job: a mode switched away from is kept until the threads are idle.
+    // The mode outlives this job: a mode switched away from is kept until the jobs posted before it
+    // retired (this one included) have finished.
     Mode* mode = mode_.get();
     background_->post([mode, path, pixels, w, h] {
       try {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -87,18 +88,63 @@ TEST(JobThread, FinishedThroughAMarkWhileTheThreadStaysBusy) {
   EXPECT_TRUE(thread.finished_through(thread.mark()));
 }
 
-TEST(JobThread, AReplacedKeyedJobCountsAsFinished) {
+TEST(JobThread, AReplacedKeyedJobCountsAsFinishedWhileItsReplacementWaits) {
+  JobThread thread("test", 0);
+  std::promise<void> release, release_new;
+  std::shared_future<void> gate = release.get_future().share(), new_gate = release_new.get_future().share();
+  thread.post([gate] { gate.wait(); });
+  thread.post_latest(3, [] {});
+  const uint64_t mark = thread.mark();
+  thread.post_latest(3, [new_gate] { new_gate.wait(); });  // replaces it, and holds the thread once it runs
+  EXPECT_FALSE(thread.finished_through(mark));            // the first job (before the mark) still waits
+  release.set_value();
+  EXPECT_TRUE(eventually([&] { return thread.finished_through(mark); }));
+  EXPECT_FALSE(thread.idle());  // the replacement (after the mark) is running or waiting
+  release_new.set_value();
+  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+}
+
+TEST(JobThread, AKeyedJobWaitingBehindNewerFifoWorkIsNotFinished) {
+  JobThread thread("test", 0);
+  std::promise<void> r1, r2;
+  std::shared_future<void> g1 = r1.get_future().share(), g2 = r2.get_future().share();
+  std::atomic<bool> started2{false};
+  thread.post([g1] { g1.wait(); });
+  thread.post_latest(1, [] {});
+  const uint64_t mark = thread.mark();
+  thread.post([g2, &started2] {  // newer FIFO work runs before the keyed job
+    started2 = true;
+    g2.wait();
+  });
+  r1.set_value();
+  ASSERT_TRUE(eventually([&] { return started2.load(); }));
+  EXPECT_FALSE(thread.finished_through(mark));  // the keyed job (before the mark) has not run
+  r2.set_value();
+  EXPECT_TRUE(eventually([&] { return thread.finished_through(mark); }));
+}
+
+TEST(JobThread, FifoFirstThenKeysRoundRobin) {
   JobThread thread("test", 0);
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
+  std::mutex mu;
+  std::vector<int> order;
+  auto record = [&](int v) {
+    return [&, v] {
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(v);
+    };
+  };
   thread.post([gate] { gate.wait(); });
-  thread.post_latest(3, [] {});
-  const uint64_t after_old_keyed = thread.mark();
-  thread.post_latest(3, [] {});  // replaces it: the old one never runs
-  // The blocking job (number 1) still runs, so the mark is not yet finished ...
-  EXPECT_FALSE(thread.finished_through(after_old_keyed));
+  thread.post_latest(2, record(2));
+  thread.post_latest(1, record(1));
+  thread.post(record(100));
+  thread.post_latest(3, record(3));
+  thread.post(record(101));
   release.set_value();
-  ASSERT_TRUE(eventually([&] { return thread.finished_through(after_old_keyed); }));
+  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(order, (std::vector<int>{100, 101, 1, 2, 3}));
 }
 
 TEST(JobThread, NothingPostedIsFinished) {
