@@ -24,6 +24,7 @@ double psnr_db(const float* pred, const float* truth01, size_t n) {
     se += e * e;
   }
   const double mse = se / double(std::max<size_t>(n, 1));
+  if (std::isnan(mse)) return mse;  // a diverged network (NaN outputs) must not read as a perfect fit
   return mse > 0 ? 10.0 * std::log10(1.0 / mse) : 100.0;
 }
 
@@ -38,6 +39,7 @@ double field_psnr_db(const float* pred, const float* truth, size_t n) {
     hi = std::max(hi, truth[i]);
   }
   const double range = double(hi) - lo, mse = se / double(n);
+  if (std::isnan(mse)) return mse;
   if (!(mse > 0)) return 100.0;
   return 10.0 * std::log10(std::max(range * range, 1e-30) / mse);
 }

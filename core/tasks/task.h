@@ -38,6 +38,7 @@ class Task {
 std::vector<float> pixel_grid(int height, int width);
 
 // PSNR of predictions in [-1, 1] against truth in [0, 1], on clip(pred / 2 + 0.5, 0, 1), range 1.
+// Both: 100 dB for an exact match, NaN where a prediction is NaN (a diverged network).
 double psnr_db(const float* pred, const float* truth01, size_t n);
 
 // PSNR of a signed field against its truth, with the truth's max - min as the data range.

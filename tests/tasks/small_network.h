@@ -3,7 +3,7 @@
 // activation's own init (SIREN's for sine, PyTorch's default for the baselines).
 #include "core/network/network_config.h"
 
-namespace siren::testing {
+namespace siren::task_tests {
 
 inline NetworkConfig small_image_network(Activation act = Activation::Sine) {
   NetworkConfig cfg;
@@ -16,4 +16,4 @@ inline NetworkConfig small_image_network(Activation act = Activation::Sine) {
   return cfg;
 }
 
-}  // namespace siren::testing
+}  // namespace siren::task_tests

@@ -81,7 +81,7 @@ TEST(BlendFit, AlphaOneReproducesAUpToItsOffset) {
   BlendSettings s;
   s.alpha = 1.0f;
   const BlendTask task(a, b, s);
-  const NetworkConfig cfg = testing::small_image_network();
+  const NetworkConfig cfg = task_tests::small_image_network();
   cpu::CpuBackend backend;
   AdamConfig adam;
   adam.lr = 1e-3f;

@@ -32,7 +32,7 @@ io::Image test_card(int n) {
 
 double fit_psnr(Activation act, int steps) {
   ImageTask task(test_card(64));
-  const NetworkConfig cfg = testing::small_image_network(act);
+  const NetworkConfig cfg = task_tests::small_image_network(act);
   cpu::CpuBackend backend;
   AdamConfig adam;
   adam.lr = 1e-3f;  // a small network takes a larger step than the reference's 1e-4 for 256 wide
@@ -59,6 +59,17 @@ TEST(ImageFit, PsnrFromLossMatchesEvaluationOnFullBatches) {
   loss /= double(task.image().pixels.size());
   std::vector<float> zeros(task.image().pixels.size(), 0.0f);
   EXPECT_NEAR(*task.psnr_from_loss(loss), psnr_db(zeros.data(), task.image().pixels.data(), zeros.size()), 1e-9);
+}
+
+// A diverged network's NaN outputs read as NaN, not as the 100 dB of an exact match (clamping and
+// the error's comparisons would otherwise let NaN through as a perfect score).
+TEST(ImageFit, PsnrOfNanPredictionsIsNanAndOfAnExactMatchIs100) {
+  const std::vector<float> truth01 = {0.0f, 0.25f, 1.0f}, signed_truth = {-1.0f, -0.5f, 1.0f};
+  EXPECT_DOUBLE_EQ(psnr_db(signed_truth.data(), truth01.data(), 3), 100.0);
+  EXPECT_DOUBLE_EQ(field_psnr_db(signed_truth.data(), signed_truth.data(), 3), 100.0);
+  const std::vector<float> nan_pred = {-1.0f, std::nanf(""), 1.0f};
+  EXPECT_TRUE(std::isnan(psnr_db(nan_pred.data(), truth01.data(), 3)));
+  EXPECT_TRUE(std::isnan(field_psnr_db(nan_pred.data(), signed_truth.data(), 3)));
 }
 
 TEST(ImageFit, CoordinatesSpanMinusOneToOneWithRowFirst) {

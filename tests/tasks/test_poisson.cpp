@@ -69,7 +69,7 @@ struct FitResult {
 };
 
 FitResult fit(const PoissonTask& task, Activation act, int steps, float lr) {
-  const NetworkConfig cfg = testing::small_image_network(act);
+  const NetworkConfig cfg = task_tests::small_image_network(act);
   cpu::CpuBackend backend;
   AdamConfig adam;
   adam.lr = lr;
