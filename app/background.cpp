@@ -24,11 +24,13 @@ JobThread::JobThread(std::string name, int nice) : name_(std::move(name)) {
 JobThread::~JobThread() {
   std::deque<Job> fifo;
   std::map<int, Job> latest;
+  std::vector<std::function<void()>> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
     quit_ = true;
     fifo.swap(fifo_);  // destroyed below, outside the lock: a capture's destructor may take time
     latest.swap(latest_);
+    dropped.swap(dropped_);
   }
   cv_.notify_all();
   thread_.join();
@@ -41,14 +43,13 @@ void JobThread::post(std::function<void()> job) {
 }
 
 void JobThread::post_latest(int key, std::function<void()> job) {
-  Job replaced;  // dropped unrun (it counts as finished), and destroyed after the lock is released:
-                 // it may hold the last reference to a session, whose destructor waits for a step
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    Job& slot = latest_[key];
-    replaced = std::move(slot);
-    slot = Job{++posted_, std::move(job)};
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Job& slot = latest_[key];
+  // The replaced job is dropped unrun (it counts as finished) and destroyed by the worker, not here:
+  // it may hold the last reference to a session, whose destructor waits for a training step, and
+  // this is the UI thread.
+  if (slot.run) dropped_.push_back(std::move(slot.run));
+  slot = Job{++posted_, std::move(job)};
   cv_.notify_all();
 }
 
@@ -75,8 +76,16 @@ void JobThread::run(int nice) {
   lower_this_thread_priority(nice);
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return quit_ || !fifo_.empty() || !latest_.empty(); });
+    cv_.wait(lock, [this] { return quit_ || !fifo_.empty() || !latest_.empty() || !dropped_.empty(); });
     if (quit_) return;
+    if (!dropped_.empty()) {
+      std::vector<std::function<void()>> dead;
+      dead.swap(dropped_);
+      lock.unlock();
+      dead.clear();
+      lock.lock();
+      continue;
+    }
     Job job;
     if (!fifo_.empty()) {
       job = std::move(fifo_.front());

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace siren::studio {
 
@@ -49,6 +50,7 @@ class JobThread {
   std::condition_variable cv_;
   std::deque<Job> fifo_;
   std::map<int, Job> latest_;
+  std::vector<std::function<void()>> dropped_;  // replaced keyed jobs, for the worker to destroy
   int next_key_ = 0;  // round robin over keys, so one busy view cannot starve the others
   uint64_t posted_ = 0;
   uint64_t running_ = 0;  // the running job's number; 0: none

@@ -104,6 +104,34 @@ TEST(JobThread, AReplacedKeyedJobCountsAsFinishedWhileItsReplacementWaits) {
   ASSERT_TRUE(eventually([&] { return thread.idle(); }));
 }
 
+// A replaced job may hold the last reference to a session, whose destructor waits for a training
+// step: the worker destroys it, not the (UI) thread that posted its replacement.
+TEST(JobThread, AReplacedJobIsDestroyedOnTheWorker) {
+  struct Probe {
+    Probe(std::atomic<bool>* d, std::thread::id* w) : done(d), where(w) {}
+    std::atomic<bool>* done;
+    std::thread::id* where;
+    ~Probe() {
+      *where = std::this_thread::get_id();
+      *done = true;
+    }
+  };
+  JobThread thread("test", 0);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  thread.post([gate] { gate.wait(); });
+  std::atomic<bool> done{false};
+  std::thread::id where;
+  {
+    auto probe = std::make_shared<Probe>(&done, &where);
+    thread.post_latest(1, [probe] {});
+  }
+  thread.post_latest(1, [] {});  // replaces the job holding the last reference to the probe
+  release.set_value();
+  ASSERT_TRUE(eventually([&] { return done.load(); }));
+  EXPECT_NE(where, std::this_thread::get_id());
+}
+
 TEST(JobThread, AKeyedJobWaitingBehindNewerFifoWorkIsNotFinished) {
   JobThread thread("test", 0);
   std::promise<void> r1, r2;
