@@ -53,11 +53,6 @@ void JobThread::post_latest(int key, std::function<void()> job) {
   cv_.notify_all();
 }
 
-bool JobThread::idle() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return running_ == 0 && fifo_.empty() && latest_.empty();
-}
-
 uint64_t JobThread::mark() const {
   std::lock_guard<std::mutex> lock(mu_);
   return posted_;

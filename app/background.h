@@ -29,12 +29,11 @@ class JobThread {
 
   void post(std::function<void()> job);
   void post_latest(int key, std::function<void()> job);
-  bool idle() const;
 
   // Jobs are numbered as they are posted. mark() is the number of the last one posted so far;
   // finished_through(m) says that every job numbered m or less has run or been dropped, however
   // many were posted since: how the owner of something older jobs may still touch learns when it
-  // can free it, while the thread stays busy with newer work.
+  // can free it, while the thread stays busy with newer work (finished_through(mark()): idle).
   uint64_t mark() const;
   bool finished_through(uint64_t mark) const;
 

@@ -16,6 +16,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Nothing running or waiting: every job posted so far has finished.
+bool idle(const JobThread& thread) { return thread.finished_through(thread.mark()); }
+
 // Polls `done` for up to 10 s: the worker runs on its own thread at a lowered priority.
 template <typename F>
 bool eventually(F done) {
@@ -35,7 +38,7 @@ TEST(JobThread, RunsPostedJobsInOrder) {
       std::lock_guard<std::mutex> lock(mu);
       order.push_back(i);
     });
-  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  ASSERT_TRUE(eventually([&] { return idle(thread); }));
   std::lock_guard<std::mutex> lock(mu);
   ASSERT_EQ(order.size(), 20u);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(order[size_t(i)], i);
@@ -53,7 +56,7 @@ TEST(JobThread, LatestJobReplacesAWaitingOneOfTheSameKey) {
       value = i;
     });
   release.set_value();
-  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  ASSERT_TRUE(eventually([&] { return idle(thread); }));
   EXPECT_EQ(ran.load(), 1);
   EXPECT_EQ(value.load(), 5);
 }
@@ -81,10 +84,10 @@ TEST(JobThread, FinishedThroughAMarkWhileTheThreadStaysBusy) {
   release_old.set_value();
   ASSERT_TRUE(eventually([&] { return thread.finished_through(mark); }));
   EXPECT_TRUE(old_done.load());
-  EXPECT_FALSE(thread.idle());  // the old way (wait for idle) would still be waiting here
+  EXPECT_FALSE(idle(thread));  // the old way (wait for idle) would still be waiting here
   EXPECT_FALSE(thread.finished_through(thread.mark()));
   release_new.set_value();
-  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  ASSERT_TRUE(eventually([&] { return idle(thread); }));
   EXPECT_TRUE(thread.finished_through(thread.mark()));
 }
 
@@ -99,9 +102,9 @@ TEST(JobThread, AReplacedKeyedJobCountsAsFinishedWhileItsReplacementWaits) {
   EXPECT_FALSE(thread.finished_through(mark));            // the first job (before the mark) still waits
   release.set_value();
   EXPECT_TRUE(eventually([&] { return thread.finished_through(mark); }));
-  EXPECT_FALSE(thread.idle());  // the replacement (after the mark) is running or waiting
+  EXPECT_FALSE(idle(thread));  // the replacement (after the mark) is running or waiting
   release_new.set_value();
-  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  ASSERT_TRUE(eventually([&] { return idle(thread); }));
 }
 
 // A replaced job may hold the last reference to a session, whose destructor waits for a training
@@ -170,7 +173,7 @@ TEST(JobThread, FifoFirstThenKeysRoundRobin) {
   thread.post_latest(3, record(3));
   thread.post(record(101));
   release.set_value();
-  ASSERT_TRUE(eventually([&] { return thread.idle(); }));
+  ASSERT_TRUE(eventually([&] { return idle(thread); }));
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(order, (std::vector<int>{100, 101, 1, 2, 3}));
 }
