@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/assets.h"
 #include "app/defaults.h"
 #include "app/gl/gl.h"
 #include "app/recent_files.h"

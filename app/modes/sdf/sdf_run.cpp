@@ -1,9 +1,5 @@
 #include "app/modes/sdf/sdf_run.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
 #include <utility>
 
 #include "core/io/mesh.h"

@@ -1,5 +1,4 @@
 #pragma once
-#include "app/assets.h"
 #include <atomic>
 #include <functional>
 #include <memory>

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "app/assets.h"
 #include "app/defaults.h"
 #include "app/recent_files.h"
 #include "app/ui_util.h"
