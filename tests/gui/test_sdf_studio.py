@@ -10,37 +10,19 @@ end of the program.
 Run under xvfb-run; ctest does (tests/CMakeLists.txt).
 """
 import argparse
-import json
 import os
 import subprocess
-import sys
 
 import numpy as np
-from PIL import Image
+
+import studio_harness
+from studio_harness import fail
 
 BACKGROUND = np.array([0.12, 0.12, 0.14]) * 255  # the views' background (shaders/sdf_raymarch.frag)
 
 
-def fail(message):
-    print("FAIL: " + message)
-    sys.exit(1)
-
-
 def run_studio(studio, work, name, args, timeout=150):
-    png = os.path.join(work, name + ".png")
-    for stale in (png, png + ".json"):
-        if os.path.exists(stale):
-            os.remove(stale)
-    cmd = [studio, "--mode", "sdf", "--backend", "cpu", "--screenshot", png] + args
-    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "config"))
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True)
-    if proc.returncode != 0:
-        fail(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stdout}")
-    if not os.path.exists(png) or not os.path.exists(png + ".json"):
-        fail(f"{' '.join(cmd)} wrote no screenshot or layout:\n{proc.stdout}")
-    with open(png + ".json") as f:
-        layout = json.load(f)
-    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=np.float64)
+    pixels, layout = studio_harness.run_studio(studio, work, name, ["--mode", "sdf"] + args, timeout=timeout)
     if pixels.std() < 5:
         fail(f"{name}: the screenshot is blank")
     return pixels, layout

@@ -7,38 +7,12 @@ image, and errors shown in the window (the JSON lists the notices shown) without
 Run under xvfb-run; ctest does (tests/CMakeLists.txt).
 """
 import argparse
-import json
 import os
 import subprocess
-import sys
 
 import numpy as np
-from PIL import Image
 
-
-def run_studio(studio, work, name, args, env=None, timeout=150):
-    png = os.path.join(work, name + ".png")
-    for stale in (png, png + ".json"):
-        if os.path.exists(stale):
-            os.remove(stale)
-    cmd = [studio, "--backend", "cpu", "--screenshot", png] + args
-    full_env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(work, "config"))
-    full_env.update(env or {})
-    proc = subprocess.run(cmd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                          text=True)
-    if proc.returncode != 0:
-        fail(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stdout}")
-    if not os.path.exists(png) or not os.path.exists(png + ".json"):
-        fail(f"{' '.join(cmd)} wrote no screenshot or layout:\n{proc.stdout}")
-    with open(png + ".json") as f:
-        layout = json.load(f)
-    pixels = np.asarray(Image.open(png).convert("RGB"), dtype=np.float64)
-    return pixels, layout
-
-
-def fail(message):
-    print("FAIL: " + message)
-    sys.exit(1)
+from studio_harness import fail, run_studio
 
 
 def view_pixels(pixels, layout, view_id):
