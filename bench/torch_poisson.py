@@ -121,7 +121,10 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    img = imageio.imread(args.image).astype(np.float64) / 255.0
+    try:
+        img = imageio.imread(args.image).astype(np.float64) / 255.0
+    except (OSError, ValueError) as e:
+        sys.exit(f"torch_poisson.py: cannot read {args.image}: {e}")
     if img.ndim == 2:
         img = img[:, :, None]
     img = img[:, :, :3]
