@@ -12,6 +12,7 @@
 
 #include "core/backend/cpu/cpu_backend.h"
 #include "core/backend/cuda/cuda_backend.h"
+#include "core/network/input_encoding.h"
 #include "core/network/parameters.h"
 #include "core/optim/adam.h"
 #include "core/util/error.h"
@@ -78,12 +79,79 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
 
 double rel_diff(double a, double b) { return std::fabs(a - b) / std::max(std::fabs(b), 1e-30); }
 
+// ------------------------------------------------------------------------- kinks under TF32
+// ReLU's derivative is a step. TF32 rounds a pre-activation by ~1e-3 of its size, so a hidden unit
+// within that of its kink can land on the other branch on the GPU: the sample's gradient (and the
+// ReLU-PE Laplacian) jumps by a whole unit's share, whatever the backend's accuracy. H100 runs
+// showed exactly that: FP32 within 1e-7, TF32 values within 3e-4, derivative columns 1-3e-2 off.
+// Derivatives of a kinked network are only defined to TF32's accuracy away from the kinks, so the
+// TF32 checks of kinked activations keep the samples whose every hidden pre-activation is at least
+// kKinkMargin of its layer's RMS from zero (~30x the 3e-4 relative error of TF32 values there; it
+// keeps 30-50% of the small networks' samples); FP32 checks use all samples.
+constexpr double kKinkMargin = 1e-2;
+
+bool has_kink(Activation a) {
+  return a == Activation::Relu || a == Activation::ReluPE || a == Activation::Elu || a == Activation::Selu;
+}
+
+// Indices of the samples of x (n x in_dim) whose hidden pre-activations all clear the margin, from a
+// double-precision forward pass of the network.
+std::vector<size_t> samples_away_from_kinks(const NetworkConfig& cfg, const std::vector<float>& p,
+                                            const float* x, size_t n) {
+  const int e = cfg.encoded_dim();
+  std::vector<double> h(n * size_t(e));
+  encode_input(cfg, JetMode::Value, x, n, h.data());
+  std::vector<double> clearance(n, INFINITY);  // min over units of |z| / RMS(z of its layer)
+  int width = e;
+  for (int l = 0; l + 1 < cfg.num_linear_layers(); ++l) {
+    const int m = cfg.fan_out(l);
+    const float* w = &p[cfg.weight_offset(l)];
+    const float* b = &p[cfg.bias_offset(l)];
+    std::vector<double> z(n * size_t(m));
+    double sq = 0;
+    for (size_t i = 0; i < n; ++i)
+      for (int o = 0; o < m; ++o) {
+        double acc = b[o];
+        for (int k = 0; k < width; ++k) acc += double(w[size_t(o) * width + k]) * h[i * width + k];
+        z[i * m + o] = acc;
+        sq += acc * acc;
+      }
+    const double rms = std::sqrt(sq / double(n * size_t(m)));
+    h.assign(n * size_t(m), 0.0);
+    for (size_t i = 0; i < n; ++i)
+      for (int o = 0; o < m; ++o) {
+        const double zi = z[i * m + o];
+        clearance[i] = std::min(clearance[i], std::fabs(zi) / rms);
+        h[i * m + o] = activation_derivs(cfg.activation, zi, double(cfg.layer_omega0(l))).f;
+      }
+    width = m;
+  }
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < n; ++i)
+    if (clearance[i] >= kKinkMargin) keep.push_back(i);
+  return keep;
+}
+
+// Rows `keep` of a row-major matrix of `width` columns.
+std::vector<float> rows(const std::vector<float>& v, size_t width, const std::vector<size_t>& keep) {
+  std::vector<float> out;
+  out.reserve(keep.size() * width);
+  for (size_t i : keep) out.insert(out.end(), v.begin() + long(i * width), v.begin() + long((i + 1) * width));
+  return out;
+}
+
 std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true) {
   cuda::CudaOptions o;
   o.precision = p;
   o.workspace_bytes = workspace;
   o.graphs = graphs;
   return std::make_unique<cuda::CudaBackend>(o);
+}
+
+std::string fmt_sci(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2e", x);
+  return buf;
 }
 
 // Accumulates "name err" entries and whether each is within its tolerance.
@@ -114,6 +182,24 @@ class Report {
 
 const char* mode_name(JetMode m) { return m == JetMode::Value ? "value" : m == JetMode::Gradient ? "gradient" : "laplacian"; }
 
+// Where the check runs in TF32 on a kinked activation, drops the samples near a kink from x (and the
+// matching rows of `targets`, `target_width` floats each) and notes how many are left; false, with
+// the failure reported, where too few are left to check anything.
+bool away_from_kinks(const NetworkConfig& cfg, const std::vector<float>& p, Precision prec, std::vector<float>& x,
+                     std::vector<float>* targets, size_t target_width, Report& r) {
+  if (prec != Precision::Tf32 || !has_kink(cfg.activation)) return true;
+  const size_t n = x.size() / size_t(cfg.in_dim);
+  const std::vector<size_t> keep = samples_away_from_kinks(cfg, p, x.data(), n);
+  r.note(std::to_string(keep.size()) + " of " + std::to_string(n) + " samples away from kinks");
+  if (keep.size() < n / 10) {
+    r.fail("too few samples away from the kinks to check");
+    return false;
+  }
+  x = rows(x, size_t(cfg.in_dim), keep);
+  if (targets) *targets = rows(*targets, target_width, keep);
+  return true;
+}
+
 // ------------------------------------------------------------------------------- checks
 
 // evaluate() in all three jet modes, against the CPU; also through chunks of 256 samples.
@@ -121,7 +207,9 @@ Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 1);
-  const std::vector<float> x = uniform(n * size_t(cfg.in_dim), 2);
+  std::vector<float> x = uniform(n * size_t(cfg.in_dim), 2);
+  if (!away_from_kinks(cfg, p, prec, x, nullptr, 0, r)) return r.result();
+  n = x.size() / size_t(cfg.in_dim);
   cpu::CpuBackend cpu;
   auto gpu = cuda_backend(prec);
   auto chunked = cuda_backend(prec, /*workspace=*/1);  // the minimum: 256 samples per chunk
@@ -150,6 +238,9 @@ Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec) {
   auto chunked = cuda_backend(prec, /*workspace=*/1);
   for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
     auto data = make_data(cfg.in_dim, cfg.out_dim, kind, n, 5);
+    if (!away_from_kinks(cfg, p, prec, data->coords, &data->targets, size_t(target_width(kind, cfg.in_dim, cfg.out_dim)), r))
+      return r.result();
+    data->count = data->coords.size() / size_t(cfg.in_dim);
     std::vector<float> ga, gb, gc;
     const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
     const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
@@ -162,12 +253,14 @@ Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec) {
   return r.result();
 }
 
-// Several Adam steps on all samples, against the CPU: the losses step by step; and each of the
-// GPU's Adam updates against the CPU's Adam (core/optim) applied to the GPU's own gradient of that
-// step. The parameters of the two trainers are not held to the tolerance: Adam's first step moves
-// every parameter by +-lr whatever the size of its gradient, so a gradient component within rounding
-// of zero may take either sign (one such component in 200,000 already puts the reference network's
-// parameters 2e-4 apart); that says nothing about the GPU's Adam, which is what the updates check.
+// Several Adam steps on all samples. Each step's loss and gradient are held to the CPU's at the same
+// parameters, the GPU's own of that step; and each of the GPU's Adam updates to the CPU's Adam
+// (core/optim) applied to the GPU's gradient of that step. The two backends' trajectories are not
+// compared: Adam's first step moves every parameter by +-lr whatever the size of its gradient, so a
+// gradient component within rounding of zero may take either sign (one such component in 200,000
+// already puts the reference network's parameters 2e-4 apart), and in TF32, where such components are
+// many, the losses of separate trajectories drifted 2.5e-3 apart in five steps on an H100. That
+// says nothing about the GPU's arithmetic, which is what this checks.
 Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec) {
   Report r;
   const double tol = tolerance(prec);
@@ -178,21 +271,22 @@ Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision
   adam.clip_grad_norm = clip;
   cpu::CpuBackend cpu;
   auto gpu = cuda_backend(prec);
-  auto ta = cpu.make_trainer(cfg, p0, adam, data, 0, 0);
   auto tb = gpu->make_trainer(cfg, p0, adam, data, 0, 0);
   Adam mirror(p0.size(), adam);
-  double worst_loss = 0, worst_update = 0;
+  double worst_loss = 0, worst_grad = 0, worst_update = 0;
   const int steps = 5;
   for (int i = 1; i <= steps; ++i) {
-    // The gradient the GPU's step is about to use (all samples, the same chunks and kernels).
+    // The gradient the GPU's step is about to use (all samples, the same chunks and kernels), and the
+    // CPU's at the same parameters.
     const std::vector<float> before = tb->parameters();
-    std::vector<float> g;
+    std::vector<float> g, gc;
     tb->loss_and_gradient(g);
-    const StepStats sa = ta->step();
+    const double lc = cpu.make_trainer(cfg, before, adam, data, 0, 0)->loss_and_gradient(gc);
     tb->step();
     const StepStats sb = cuda::synchronize(*tb);
-    if (sb.step != uint64_t(i) || sa.step != uint64_t(i)) r.fail("step numbers " + std::to_string(sa.step) + " vs " + std::to_string(sb.step));
-    worst_loss = std::max(worst_loss, rel_diff(sb.loss, sa.loss));
+    if (sb.step != uint64_t(i)) r.fail("step " + std::to_string(i) + " is numbered " + std::to_string(sb.step));
+    worst_loss = std::max(worst_loss, rel_diff(sb.loss, lc));
+    worst_grad = std::max(worst_grad, rel_err(g, gc));
     std::vector<float> expect = before;
     mirror.step(expect.data(), g.data());
     const std::vector<float> after = tb->parameters();
@@ -203,11 +297,15 @@ Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision
     }
     worst_update = std::max(worst_update, rel_err(du, de));
   }
-  r.add("losses", worst_loss, tol);
+  r.add("step losses", worst_loss, tol);
+  // Which samples sit near a kink changes as Adam moves the parameters, so the kink filter of
+  // check_gradient cannot hold here; that check covers a kinked network's gradients in TF32.
+  if (prec == Precision::Tf32 && has_kink(cfg.activation))
+    r.note("step gradients " + fmt_sci(worst_grad) + " (informative: kinks under TF32)");
+  else
+    r.add("step gradients", worst_grad, tol);
   // The same float arithmetic on the same gradient: rounding only (a parameter's last bit).
   r.add("Adam updates", worst_update, 1e-5);
-  const std::vector<float> pa = ta->parameters(), pb = tb->parameters();
-  r.note("params vs CPU " + std::to_string(rel_err(pb, pa)) + " (informative)");
   return r.result();
 }
 
@@ -346,8 +444,12 @@ Result check_out_of_memory(Precision prec) {
     r.fail("with 400 MB free: " + error);
     return r.result();
   }
-  r.add("loss", rel_diff(lb, la), 1e-5);
-  r.add("grad", rel_err(gb, ga), 1e-5);
+  // Both are the GPU's; only the chunks differ, so only the order of sums. In TF32 that order also
+  // moves an intermediate across a TF32 rounding boundary now and then (a 2^-11 step, not 2^-24), so
+  // two chunkings agree only to TF32's accuracy: 1.3e-5 on an H100, where FP32 agreed within 1e-5.
+  const double tol = tolerance(prec);
+  r.add("loss", rel_diff(lb, la), tol);
+  r.add("grad", rel_err(gb, ga), tol);
   return r.result();
 }
 
