@@ -7,6 +7,7 @@ reconstruction after the least-squares removal of a constant, or for the Laplaci
 linear ramp).
 
     /usr/bin/python3 bench/torch_poisson.py IMAGE.png --supervise gradient --steps 2000 [--siren build/siren]
+                                            [--device cuda] [--json RESULT.json]
 
 IMAGE.png is used at its own size (square, grey or RGB); make a smaller one first for a quick run. With
 --siren the same fit runs through our CLI on the same file, and both PSNRs are printed side by side.
@@ -68,17 +69,25 @@ def psnr(pred_signed, truth01):
     return 10.0 * math.log10(1.0 / mse) if mse > 0 else 100.0
 
 
-def fit_torch(args, img01):
+def fit_torch(args, img01, checkpoint=lambda result: None):
+    """Fits in PyTorch; every tenth of the run, the image PSNR so far goes to `checkpoint` (so that a
+    run stopped by a time limit still leaves its latest figure) and into the result's trace."""
     torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    # FP32 throughout, as the reference ran (PyTorch may otherwise use TF32 for matrix products on GPUs).
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     h, w, c = img01.shape
     signed = img01 * 2.0 - 1.0
     grad, lap = derivatives(signed)
     xy64 = image_coords(h * w, "cpu", None)
-    x = xy64.float()
-    target = torch.from_numpy(grad if args.supervise == "gradient" else lap).float()
+    x = xy64.float().to(device)
+    target = torch.from_numpy(grad if args.supervise == "gradient" else lap).float().to(device)
     mode = "gradient" if args.supervise == "gradient" else "laplacian"
-    model = Siren(2, c)
+    model = Siren(2, c).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    result = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu", "trace": []}
+    train_seconds = 0.0
     t0 = time.perf_counter()
     for step in range(1, args.steps + 1):
         opt.zero_grad(set_to_none=True)
@@ -86,13 +95,19 @@ def fit_torch(args, img01):
         loss.backward()
         opt.step()
         if step % max(1, args.steps // 10) == 0 or step == args.steps:
-            print(f"torch step {step}: loss {loss.item():.6g}", file=sys.stderr, flush=True)
-    seconds = time.perf_counter() - t0
-    with torch.no_grad():
-        pred = model(x).numpy().astype(np.float64)
-    aligned = remove_unobservable(pred, signed.reshape(h * w, c), xy64.numpy(), args.supervise == "laplacian")
-    return {"psnr_db": psnr(aligned, img01.reshape(h * w, c)), "final_loss": loss.item(),
-            "ms_per_step": 1e3 * seconds / max(args.steps, 1)}
+            loss_value = loss.item()  # synchronises, so the time below is the training's
+            train_seconds += time.perf_counter() - t0
+            with torch.no_grad():
+                pred = model(x).cpu().numpy().astype(np.float64)
+            aligned = remove_unobservable(pred, signed.reshape(h * w, c), xy64.numpy(), args.supervise == "laplacian")
+            db = psnr(aligned, img01.reshape(h * w, c))
+            print(f"torch step {step}: loss {loss_value:.6g}, image PSNR {db:.2f} dB", file=sys.stderr, flush=True)
+            result.update({"psnr_db": db, "final_loss": loss_value, "steps": step,
+                           "ms_per_step": 1e3 * train_seconds / step})
+            result["trace"].append({"step": step, "loss": loss_value, "psnr_db": db})
+            checkpoint(result)
+            t0 = time.perf_counter()
+    return result
 
 
 def fit_ours(args, size):
@@ -115,6 +130,7 @@ def main():
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="PyTorch threads (0: PyTorch's default)")
+    p.add_argument("--device", default="cpu", help="PyTorch's device for the fit: cpu or cuda")
     p.add_argument("--siren", help="also run our CLI (path to the siren binary) on the same image")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
@@ -132,7 +148,17 @@ def main():
         sys.exit(f"torch_poisson.py: {args.image}: a square image of at least 3x3 pixels is needed")
 
     result = {"image": os.path.basename(args.image), "size": img.shape[0], "supervise": args.supervise,
-              "steps": args.steps, "lr": args.lr, "torch": fit_torch(args, img)}
+              "steps": args.steps, "lr": args.lr}
+
+    def write(torch_result):
+        result["torch"] = torch_result
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(result, f, indent=2)
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit("torch_poisson.py: --device cuda, but PyTorch sees no CUDA device")
+    write(fit_torch(args, img, write))
     if args.siren:
         ours = fit_ours(args, img.shape[0])
         result["ours"] = {k: ours[k] for k in ("psnr_db", "final_loss", "ms_per_step")}
