@@ -90,11 +90,12 @@ std::shared_ptr<TrainingData> sphere_cloud(size_t n) {
   return d;
 }
 
-void BM_TrainStepSdf(benchmark::State& state) {
+// `reverse`: the value and input gradient by reverse mode (the default) or by gradient jets.
+void BM_TrainStepSdf(benchmark::State& state, bool reverse) {
   NetworkConfig cfg = reference_network();
   cfg.in_dim = 3;
   cfg.out_dim = 1;
-  cpu::CpuBackend backend;
+  cpu::CpuBackend backend(cpu::CpuOptions{reverse});
   AdamConfig adam;
   adam.clip_grad_norm = 1.0f;
   auto trainer = backend.make_trainer(cfg, init_parameters(cfg, 0), adam, sphere_cloud(kSdfPoints), 0, 0);
@@ -103,6 +104,23 @@ void BM_TrainStepSdf(benchmark::State& state) {
   for (auto _ : state) loss = trainer->step().loss;
   state.counters["loss"] = loss;
   state.counters["points"] = 2.0 * kSdfPoints;
+}
+
+// Poisson's gradient supervision of a grey image: 2 -> 256x4 -> 1 on 65,536 points, by reverse mode
+// (the default for one output) or by gradient jets.
+void BM_TrainStepGreyGradient(benchmark::State& state, bool reverse) {
+  NetworkConfig cfg = reference_network();
+  cfg.out_dim = 1;
+  auto data = synthetic_data(LossKind::Gradient);
+  data->out_dim = 1;
+  data->targets.resize(data->count * 2);  // d/dx, d/dy of one channel: any values do for a timing
+  cpu::CpuBackend backend(cpu::CpuOptions{reverse});
+  auto trainer = backend.make_trainer(cfg, init_parameters(cfg, 0), AdamConfig{}, data, 0, 0);
+  trainer->step();
+  double loss = 0;
+  for (auto _ : state) loss = trainer->step().loss;
+  state.counters["loss"] = loss;
+  state.counters["points"] = double(kSide) * kSide;
 }
 
 void BM_Evaluate(benchmark::State& state, JetMode mode) {
@@ -152,7 +170,17 @@ int main(int argc, char** argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(2.0);
-  benchmark::RegisterBenchmark("BM_TrainStep/sdf", BM_TrainStepSdf)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+  for (auto [name, reverse] : {std::pair{"", true}, std::pair{"_jets", false}}) {
+    benchmark::RegisterBenchmark((std::string("BM_TrainStep/sdf") + name).c_str(), BM_TrainStepSdf, reverse)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(2.0);
+    benchmark::RegisterBenchmark((std::string("BM_TrainStep/grey_gradient") + name).c_str(), BM_TrainStepGreyGradient,
+                                 reverse)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(2.0);
+  }
   for (auto [name, mode] : {std::pair{"value", JetMode::Value}, std::pair{"laplacian", JetMode::Laplacian}})
     benchmark::RegisterBenchmark((std::string("BM_Evaluate/") + name).c_str(), BM_Evaluate, mode)
         ->Unit(benchmark::kMillisecond)

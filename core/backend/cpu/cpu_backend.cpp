@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "core/backend/cpu/blas.h"
 #include "core/backend/cpu/mlp.h"
+#include "core/backend/cpu/mlp_reverse_gradient.h"
 #include "core/network/sdf_loss.h"
 #include "core/util/error.h"
 
@@ -34,7 +36,7 @@ std::string cpu_model() {
 class CpuTrainer final : public Trainer {
  public:
   CpuTrainer(const NetworkConfig& cfg, std::vector<float> params, const AdamConfig& adam,
-             std::shared_ptr<const TrainingData> data, size_t batch, uint64_t seed)
+             std::shared_ptr<const TrainingData> data, size_t batch, uint64_t seed, const CpuOptions& options)
       : mlp_(cfg),
         params_(std::move(params)),
         adam_(params_.size(), adam),
@@ -45,13 +47,16 @@ class CpuTrainer final : public Trainer {
     if (cfg.in_dim != data_->in_dim || cfg.out_dim != data_->out_dim)
       throw Error("network and training data disagree on input/output dimensions");
     data_->validate();
-    const size_t chunk = chunk_samples(mode_, cfg.in_dim);
     const int threads = cpu_threads();
-    workspaces_.resize(size_t(threads));
     grads_.resize(size_t(threads));
-    for (int t = 0; t < threads; ++t) {
-      workspaces_[size_t(t)].reserve(cfg, mode_, chunk, true);
-      grads_[size_t(t)].assign(params_.size(), 0.0f);
+    for (int t = 0; t < threads; ++t) grads_[size_t(t)].assign(params_.size(), 0.0f);
+    if (uses_reverse_gradient(cfg, data_->loss, options)) {
+      reverse_.emplace(cfg);
+      reverse_ws_.resize(size_t(threads));
+      for (auto& ws : reverse_ws_) ws.reserve(cfg, chunk_size(), true);
+    } else {
+      workspaces_.resize(size_t(threads));
+      for (auto& ws : workspaces_) ws.reserve(cfg, mode_, chunk_size(), true);
     }
     set_batch_size(batch);
   }
@@ -119,7 +124,7 @@ class CpuTrainer final : public Trainer {
     const int d = data_->in_dim, c = data_->out_dim;
     const int tw = target_width(data_->loss, d, c);
     const LossKind kind = data_->loss;
-    const size_t chunk = chunk_samples(mode_, d);
+    const size_t chunk = chunk_size();
     const long chunks = long((n + chunk - 1) / chunk);
     const float scale = 1.0f / float(double(n) * c);
     const size_t np = params_.size();
@@ -131,21 +136,34 @@ class CpuTrainer final : public Trainer {
     {
       // Only the buffers of threads in this team hold this call's gradients.
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
-      MlpWorkspace<float>& ws = workspaces_[size_t(t)];
       float* g = grads_[size_t(t)].data();
       std::fill(g, g + np, 0.0f);
       double loss = 0;
 #pragma omp for schedule(static)
       for (long ci = 0; ci < chunks; ++ci) {
         const size_t begin = size_t(ci) * chunk, m = std::min(chunk, n - begin);
-        mlp_.forward(params_.data(), coords + begin * size_t(d), m, mode_, ws);
+        const float* x = coords + begin * size_t(d);
+        const float* tg = targets + begin * size_t(tw);
+        // Both paths leave the output and take its adjoint in the gradient jets' layout.
+        float* out;
+        float* adjoint;
+        if (reverse_) {
+          reverse_->forward(params_.data(), x, m, reverse_ws_[size_t(t)]);
+          out = reverse_ws_[size_t(t)].out.data();
+          adjoint = reverse_ws_[size_t(t)].out_adjoint.data();
+        } else {
+          mlp_.forward(params_.data(), x, m, mode_, workspaces_[size_t(t)]);
+          out = workspaces_[size_t(t)].out.data();
+          adjoint = workspaces_[size_t(t)].out_adjoint.data();
+        }
         if (kind == LossKind::Sdf)
-          loss += sdf_loss<float>(ws.out.data(), targets + begin * size_t(tw), m, n - n_off, n_off,
-                                  ws.out_adjoint.data());
+          loss += sdf_loss<float>(out, tg, m, n - n_off, n_off, adjoint);
         else
-          loss += squared_error<float>(kind, d, c, ws.out.data(), targets + begin * size_t(tw), m, scale,
-                                       ws.out_adjoint.data()) * double(scale);
-        mlp_.backward(params_.data(), m, mode_, ws, g);
+          loss += squared_error<float>(kind, d, c, out, tg, m, scale, adjoint) * double(scale);
+        if (reverse_)
+          reverse_->backward(params_.data(), m, reverse_ws_[size_t(t)], g);
+        else
+          mlp_.backward(params_.data(), m, mode_, workspaces_[size_t(t)], g);
       }
       losses[size_t(t)] = loss;
 #pragma omp for schedule(static)
@@ -160,7 +178,12 @@ class CpuTrainer final : public Trainer {
     return loss;
   }
 
+  // Samples per chunk: the jets' ~1024 GEMM rows; the reverse path's 256 (its five per-layer
+  // buffers then take about the L2 the jets' two take at d = 3).
+  size_t chunk_size() const { return reverse_ ? 256 : chunk_samples(mode_, data_->in_dim); }
+
   Mlp<float> mlp_;
+  std::optional<ReverseGradientMlp<float>> reverse_;  // set where uses_reverse_gradient()
   std::vector<float> params_;
   Adam adam_;
   std::shared_ptr<const TrainingData> data_;
@@ -170,12 +193,18 @@ class CpuTrainer final : public Trainer {
   size_t batch_ = 0;
   std::vector<float> batch_coords_, batch_targets_;
   std::vector<MlpWorkspace<float>> workspaces_;
+  std::vector<ReverseGradientWorkspace<float>> reverse_ws_;
   std::vector<std::vector<float>> grads_;
 };
 
 }  // namespace
 
-CpuBackend::CpuBackend() { (void)blas_info(); }
+bool uses_reverse_gradient(const NetworkConfig& config, LossKind loss, const CpuOptions& options) {
+  return options.reverse_mode_gradient && loss_jet_mode(loss) == JetMode::Gradient &&
+         ReverseGradientMlp<float>::supports(config);
+}
+
+CpuBackend::CpuBackend(CpuOptions options) : options_(options) { (void)blas_info(); }
 
 std::string CpuBackend::device() const {
   const BlasInfo& b = blas_info();
@@ -186,7 +215,7 @@ std::unique_ptr<Trainer> CpuBackend::make_trainer(const NetworkConfig& config, s
                                                   const AdamConfig& adam, std::shared_ptr<const TrainingData> data,
                                                   size_t batch_size, uint64_t seed) {
   if (!data) throw Error("no training data");
-  return std::make_unique<CpuTrainer>(config, std::move(params), adam, std::move(data), batch_size, seed);
+  return std::make_unique<CpuTrainer>(config, std::move(params), adam, std::move(data), batch_size, seed, options_);
 }
 
 FieldJets CpuBackend::evaluate(const NetworkConfig& config, const std::vector<float>& params, const float* coords,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/backend/cpu/activation_batch.h"
 #include "core/backend/cpu/blas.h"
 #include "core/backend/cpu/fast_math.h"
 #include "core/network/input_encoding.h"
@@ -9,34 +10,6 @@
 namespace siren::cpu {
 
 namespace {
-
-// sigma and its first three derivatives for one sample's pre-activations z[0..w).
-template <typename T>
-void eval_derivs(Activation act, const T* z, int w, T w0, T* f, T* d1, T* d2, T* d3) {
-  switch (act) {
-    case Activation::Sine: {
-      const T w02 = w0 * w0, w03 = w02 * w0;
-#pragma omp simd
-      for (int i = 0; i < w; ++i) {
-        T s, c;
-        fast_sincos(w0 * z[i], s, c);
-        f[i] = s;
-        d1[i] = w0 * c;
-        d2[i] = -w02 * s;
-        d3[i] = -w03 * c;
-      }
-      return;
-    }
-    default:
-      for (int i = 0; i < w; ++i) {
-        const ActivationDerivs<T> a = activation_derivs<T>(act, z[i], w0);
-        f[i] = a.f;
-        d1[i] = a.d1;
-        d2[i] = a.d2;
-        d3[i] = a.d3;
-      }
-  }
-}
 
 // z += bias on value rows, then h = sigma(z) pushed through the jets (DESIGN.md section 3).
 template <typename T>
@@ -64,7 +37,7 @@ void activation_forward(Activation act, JetMode mode, int d, int w, size_t n, T 
     T* h = hs + s * size_t(rows) * w;
 #pragma omp simd
     for (int i = 0; i < w; ++i) z[i] += bias[i];
-    eval_derivs(act, z, w, w0, f, d1, d2, d3);
+    eval_activation_derivs(act, z, w, w0, f, d1, d2, d3);
     std::copy(f, f + w, h);
     if (mode == JetMode::Value) continue;
     for (int k = 0; k < d; ++k) {
@@ -109,7 +82,7 @@ void activation_backward(Activation act, JetMode mode, int d, int w, size_t n, T
   for (size_t s = 0; s < n; ++s) {
     const T* z = zs + s * size_t(rows) * w;
     T* g = gs + s * size_t(rows) * w;
-    eval_derivs(act, z, w, w0, f, d1, d2, d3);
+    eval_activation_derivs(act, z, w, w0, f, d1, d2, d3);
     if (mode == JetMode::Value) {
 #pragma omp simd
       for (int i = 0; i < w; ++i) {
