@@ -6,11 +6,13 @@
 //   sdf        3 -> 256x4 -> 1, the reference's SDF loss (LossKind::Sdf) on 200,000 surface points of a
 //              sphere with their normals plus 200,000 fresh off-surface points per step, with gradient
 //              jets (4 rows per point) and gradient clipping at 1, as torch_reference.py's sdf mode.
+//   sdf-reverse  the same step with the value and input gradient by reverse mode
+//              (CudaOptions::reverse_mode_gradient: half the GEMM work), in the same run.
 // Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
 // cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
 // compared, and evaluate() of a 256x256 grid.
 //
-// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf] [--precision fp32|tf32|both]
+// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-reverse] [--precision fp32|tf32|both]
 //                         [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
 #include <algorithm>
 #include <chrono>
@@ -50,7 +52,7 @@ Config make_config(const std::string& mode) {
   c.net.hidden_features = 256;
   c.net.hidden_layers = 3;
   c.clip = 0;
-  if (mode == "sdf") {
+  if (mode == "sdf" || mode == "sdf-reverse") {
     c.net.in_dim = 3;
     c.net.out_dim = 1;
     c.loss = LossKind::Sdf;
@@ -152,7 +154,8 @@ std::vector<std::string> split(const std::string& s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf] [--precision fp32|tf32|both]\n"
+               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-reverse]\n"
+               "                        [--precision fp32|tf32|both]\n"
                "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]\n");
   return 2;
 }
@@ -160,7 +163,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf"};
+  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-reverse"};
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
   double min_seconds = 1.5;
   int warmup = 10;
@@ -190,7 +193,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& m : modes)
-    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf") return usage();
+    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-reverse") return usage();
 
   try {
     const cuda::Availability avail = cuda::probe();
@@ -218,20 +221,24 @@ int main(int argc, char** argv) {
     std::printf("cuBLAS 8192^3 GEMM: FP32 %.1f TFLOP/s, TF32 %.1f TFLOP/s\n", fp32 * 1e-12, tf32 * 1e-12);
     out["gemm_tflops"] = {{"fp32", fp32 * 1e-12}, {"tf32", tf32 * 1e-12}};
     save();
-    std::printf("%-10s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
+    std::printf("%-11s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
                 "floor ms", "x floor", "steps", "loss first -> last");
     for (Precision p : precisions) {
       cuda::CudaOptions o;
       o.precision = p;
       cuda::CudaBackend backend(o);
+      o.reverse_mode_gradient = true;
+      cuda::CudaBackend reverse_backend(o);
       for (const std::string& m : modes) {
         const Config c = make_config(m);
-        const Timing t = time_steps(backend, c, warmup, min_seconds);
-        const cuda::DeviceMlp mlp(c.net, loss_jet_mode(c.loss));
+        const bool reverse = m == "sdf-reverse";
+        const Timing t = time_steps(reverse ? reverse_backend : backend, c, warmup, min_seconds);
+        // The floor of the formulation that ran (the reverse path does half the GEMM work).
+        const cuda::DeviceMlp mlp(c.net, loss_jet_mode(c.loss), false, reverse);
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
         const double flops = mlp.train_flops(evaluated);
         const double floor_ms = flops / (p == Precision::Tf32 ? tf32 : fp32) * 1e3;
-        std::printf("%-10s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", m.c_str(), to_string(p),
+        std::printf("%-11s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", m.c_str(), to_string(p),
                     evaluated, t.ms, flops * 1e-9, floor_ms, t.ms / floor_ms, t.steps, t.loss_first, t.loss_last,
                     t.graph ? "" : " (no CUDA graph)");
         std::fflush(stdout);

@@ -322,7 +322,8 @@ class CudaTrainer final : public Trainer {
               size_t batch, uint64_t seed)
       : dev_(std::move(dev)),
         opts_(opts),
-        mlp_(cfg, loss_jet_mode(data->loss), opts.precision == Precision::Tf32),
+        mlp_(cfg, loss_jet_mode(data->loss), opts.precision == Precision::Tf32,
+             opts.reverse_mode_gradient && DeviceMlp::reverse_supported(cfg, loss_jet_mode(data->loss))),
         data_(std::move(data)),
         seed_(seed),
         np_(cfg.num_parameters()) {

@@ -35,6 +35,11 @@ struct CudaOptions {
   // the trainer retries with half as much, down to a few hundred samples per chunk.
   size_t workspace_bytes = 0;
   int device = 0;
+  // Value and input gradient of one-output networks (SDFs, one-channel gradient supervision) by
+  // reverse mode (DeviceMlp's reverse path): half the GEMM work of gradient jets for SDFs. Off by
+  // default until measured and checked on a GPU (the host emulation checks its math; the CPU backend,
+  // measured 1.98x faster on SDFs, has it on): scripts/gpu-check runs both.
+  bool reverse_mode_gradient = false;
 };
 
 struct Availability {

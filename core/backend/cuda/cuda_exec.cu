@@ -125,6 +125,45 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
                   live);
 }
 
+// The reverse path's elementwise operations (jet_kernels.h's rev_*_at), (feature, sample) tiled as
+// the activation kernels; rev_down reduces its z-adjoints into the bias partials as act_backward.
+template <bool SINE>
+__global__ void __launch_bounds__(kThreads) rev_delta_kernel(RevLayer a) {
+  const int i = feature();
+  if (i >= a.w) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) rev_delta_at<SINE>(a, s, i);
+}
+
+template <bool SINE>
+__global__ void __launch_bounds__(kThreads) rev_up_kernel(RevLayer a) {
+  const int i = feature();
+  if (i >= a.w) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) rev_up_at<SINE>(a, s, i);
+}
+
+template <bool SINE>
+__global__ void __launch_bounds__(kThreads) rev_down_kernel(RevLayer a, float* partials) {
+  __shared__ float shared[kThreads];
+  const int i = feature();
+  const bool live = i < a.w;
+  float acc = 0.0f;
+  if (live)
+    for (size_t s = first_sample(); s < a.n; s += sample_stride()) acc += rev_down_at<SINE>(a, s, i);
+  block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(a.w) + size_t(i), live);
+}
+
+__global__ void __launch_bounds__(kThreads) rev_input_gradient_kernel(RevInput a) {
+  const int k = feature();
+  if (k >= a.d) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) rev_input_gradient_at(a, s, k);
+}
+
+__global__ void __launch_bounds__(kThreads) rev_direction_kernel(RevInput a) {
+  const int f = feature();
+  if (f >= a.e) return;
+  for (size_t s = first_sample(); s < a.n; s += sample_stride()) rev_direction_at(a, s, f);
+}
+
 template <int MODE>
 __global__ void __launch_bounds__(kThreads) encode_kernel(Encode a) {
   const int f = feature();
@@ -398,6 +437,52 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
   reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y), w,
                                                                                        target);
   launched("output bias gradient reduction");
+}
+
+void CudaExec::rev_delta(const RevLayer& a) {
+  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+  if (a.act == Activation::Sine)
+    rev_delta_kernel<true><<<t.grid, t.block, 0, stream_>>>(a);
+  else
+    rev_delta_kernel<false><<<t.grid, t.block, 0, stream_>>>(a);
+  launched("gradient sweep kernel");
+}
+
+void CudaExec::rev_up(const RevLayer& a) {
+  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+  if (a.act == Activation::Sine)
+    rev_up_kernel<true><<<t.grid, t.block, 0, stream_>>>(a);
+  else
+    rev_up_kernel<false><<<t.grid, t.block, 0, stream_>>>(a);
+  launched("gradient sweep adjoint kernel");
+}
+
+void CudaExec::rev_down(const RevLayer& a, float* bias_grad) {
+  const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  if (a.act == Activation::Sine)
+    rev_down_kernel<true><<<t.grid, t.block, 0, stream_>>>(a, partials_);
+  else
+    rev_down_kernel<false><<<t.grid, t.block, 0, stream_>>>(a, partials_);
+  launched("reverse adjoint kernel");
+  ReduceTarget target;
+  target.quantities = 1;
+  target.dst[0] = bias_grad;
+  target.stride[0] = 1;
+  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y),
+                                                                                         a.w, target);
+  launched("bias gradient reduction");
+}
+
+void CudaExec::rev_input_gradient(const RevInput& a) {
+  const Tiling t = feature_tiling(a.d, a.n, elementwise_cap(sm_count_));
+  rev_input_gradient_kernel<<<t.grid, t.block, 0, stream_>>>(a);
+  launched("input gradient kernel");
+}
+
+void CudaExec::rev_direction(const RevInput& a) {
+  const Tiling t = feature_tiling(a.e, a.n, elementwise_cap(sm_count_));
+  rev_direction_kernel<<<t.grid, t.block, 0, stream_>>>(a);
+  launched("input gradient adjoint kernel");
 }
 
 void CudaExec::loss(const LossArgs& a, double* loss_sum) {

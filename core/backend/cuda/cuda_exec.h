@@ -58,6 +58,11 @@ class CudaExec final : public JetExec {
   void add_value_bias(float* out, const float* b, size_t n, int rows, int c) override;
   void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) override;
   void loss(const LossArgs& a, double* loss_sum) override;
+  void rev_delta(const RevLayer& a) override;
+  void rev_up(const RevLayer& a) override;
+  void rev_down(const RevLayer& a, float* bias_grad) override;
+  void rev_input_gradient(const RevInput& a) override;
+  void rev_direction(const RevInput& a) override;
 
   // The trainer's kernels.
   // dst[i] = round_tf32(src[i]): the parameters' copy for the TF32 GEMMs.

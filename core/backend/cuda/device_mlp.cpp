@@ -43,12 +43,34 @@ FirstLayer first_layer_args(const NetworkConfig& cfg, const float* params, const
 }
 }  // namespace
 
-DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32)
-    : cfg_(cfg), mode_(mode), tf32_(tf32), rows_(rows_of(mode, cfg.in_dim)) {
+DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool reverse)
+    : cfg_(cfg), mode_(mode), tf32_(tf32), reverse_(reverse), rows_(rows_of(mode, cfg.in_dim)) {
   cfg_.validate();
+  if (reverse_ && !reverse_supported(cfg_, mode_))
+    throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");
 }
 
+namespace {
+// The reverse path's buffers: the encoding's gradient jets, then per activation layer z, h, g and
+// delta (one row per sample), the output and its adjoint (1 + d rows), and two adjoint buffers wide
+// enough for the encoding.
+struct ReverseSizes {
+  size_t input, hidden, out, adj;
+};
+ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity) {
+  const size_t d = size_t(cfg.in_dim), e = size_t(cfg.encoded_dim()), w = size_t(cfg.hidden_features);
+  return {aligned(capacity * (1 + d) * e), aligned(capacity * w), aligned(capacity * (1 + d)),
+          aligned(capacity * std::max(w, e))};
+}
+}  // namespace
+
 size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
+  if (reverse_) {
+    const ReverseSizes r = reverse_sizes(cfg_, capacity);
+    // Inference on this path is evaluate()'s jets; a training-sized carve serves both.
+    (void)training;
+    return r.input + 4 * size_t(activation_layers()) * r.hidden + 2 * r.out + 2 * r.adj;
+  }
   const size_t rows = capacity * size_t(rows_);
   const size_t hidden = aligned(rows * size_t(cfg_.hidden_features));
   const size_t out = aligned(rows * size_t(cfg_.out_dim));
@@ -75,6 +97,23 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
   const int acts = activation_layers();
   b.z.assign(size_t(acts), nullptr);
   b.h.assign(size_t(acts), nullptr);
+  if (reverse_) {
+    const ReverseSizes r = reverse_sizes(cfg_, capacity);
+    b.g.assign(size_t(acts), nullptr);
+    b.delta.assign(size_t(acts), nullptr);
+    b.input = take(r.input);
+    for (int a = 0; a < acts; ++a) {
+      b.z[size_t(a)] = take(r.hidden);
+      b.h[size_t(a)] = take(r.hidden);
+      b.g[size_t(a)] = take(r.hidden);
+      b.delta[size_t(a)] = take(r.hidden);
+    }
+    b.out = take(r.out);
+    b.out_adjoint = take(r.out);
+    b.adj_a = take(r.adj);
+    b.adj_b = take(r.adj);
+    return b;
+  }
   if (!fused_first_layer()) b.input = take(aligned(rows * size_t(cfg_.encoded_dim())));
   if (!training) {
     float* ping = take(hidden);
@@ -107,6 +146,48 @@ const float* DeviceMlp::weights(int layer, const float* params, const float* rou
   return rounded + cfg_.weight_offset(layer);
 }
 
+GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const float* dz, int ld_dz, float* grads,
+                                int rows) const {
+  // Column-major dW^T (fi x fo) = H_in-buffer (fi x rows) * op_T(dZ-buffer (fo x rows)).
+  const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
+  GemmCall g;
+  g.trans_a = false;
+  g.trans_b = true;
+  g.m = fi;
+  g.n = fo;
+  g.k = rows;
+  g.a = h_in;
+  g.lda = ld_in;
+  g.b = dz;
+  g.ldb = ld_dz;
+  g.beta = 1.0f;
+  g.c = grads + cfg_.weight_offset(layer);
+  g.ldc = fi;
+  g.tf32_ok = tf32_layer(layer);
+  return g;
+}
+
+GemmCall DeviceMlp::input_grad(int layer, const float* weights, const float* dz, int ld_dz, float* dh_in,
+                               int rows) const {
+  // Column-major dH_in^T (fi x rows) = W-buffer (fi x fo) * dZ-buffer (fo x rows).
+  const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
+  GemmCall g;
+  g.trans_a = false;
+  g.trans_b = false;
+  g.m = fi;
+  g.n = rows;
+  g.k = fo;
+  g.a = weights;
+  g.lda = fi;
+  g.b = dz;
+  g.ldb = ld_dz;
+  g.beta = 0.0f;
+  g.c = dh_in;
+  g.ldc = fi;
+  g.tf32_ok = tf32_layer(layer);
+  return g;
+}
+
 GemmCall DeviceMlp::linear_forward(int layer, const float* weights, const float* in, float* out, int rows) const {
   const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
   GemmCall g;
@@ -129,6 +210,7 @@ GemmCall DeviceMlp::linear_forward(int layer, const float* weights, const float*
 void DeviceMlp::forward(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
                         const float* rounded) const {
   if (in.n == 0) return;
+  if (reverse_) return forward_reverse(ex, params, in, b, rounded);
   const size_t rows_total = in.n * size_t(rows_);
   if (rows_total > size_t(1) << 30) throw Error("internal: CUDA chunk too large");
   const int rows = int(rows_total);
@@ -165,46 +247,15 @@ void DeviceMlp::forward(JetExec& ex, const float* params, const ChunkInput& in, 
 void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
                          float* grads, const float* rounded) const {
   if (in.n == 0) return;
+  if (reverse_) return backward_reverse(ex, params, in, b, grads, rounded);
   const int rows = int(in.n * size_t(rows_));
   const int d = cfg_.in_dim, c = cfg_.out_dim, acts = activation_layers();
 
-  // dW += dZ^T H_in (row-major): column-major dW^T (fi x fo) = H_in-buffer (fi x rows) * op_T(dZ-buffer).
   auto weight_grad = [&](int layer, const float* h_in, const float* dz) {
-    const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
-    GemmCall g;
-    g.trans_a = false;
-    g.trans_b = true;
-    g.m = fi;
-    g.n = fo;
-    g.k = rows;
-    g.a = h_in;
-    g.lda = fi;
-    g.b = dz;
-    g.ldb = fo;
-    g.beta = 1.0f;
-    g.c = grads + cfg_.weight_offset(layer);
-    g.ldc = fi;
-    g.tf32_ok = tf32_layer(layer);
-    ex.gemm(g);
+    ex.gemm(this->weight_grad(layer, h_in, cfg_.fan_in(layer), dz, cfg_.fan_out(layer), grads, rows));
   };
-  // dH_in = dZ W (row-major): column-major dH_in^T (fi x rows) = W-buffer (fi x fo) * dZ-buffer (fo x rows).
   auto input_grad = [&](int layer, const float* dz, float* dh_in) {
-    const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
-    GemmCall g;
-    g.trans_a = false;
-    g.trans_b = false;
-    g.m = fi;
-    g.n = rows;
-    g.k = fo;
-    g.a = weights(layer, params, rounded);
-    g.lda = fi;
-    g.b = dz;
-    g.ldb = fo;
-    g.beta = 0.0f;
-    g.c = dh_in;
-    g.ldc = fi;
-    g.tf32_ok = tf32_layer(layer);
-    ex.gemm(g);
+    ex.gemm(this->input_grad(layer, weights(layer, params, rounded), dz, cfg_.fan_out(layer), dh_in, rows));
   };
 
   // The output layer is linear: its z-adjoint is the loss's adjoint.
@@ -242,6 +293,125 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
   }
 }
 
+RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, size_t n) const {
+  RevLayer r;
+  r.z = b.z[size_t(l)];
+  r.bias = params + cfg_.bias_offset(l);
+  r.n = n;
+  r.w = cfg_.fan_out(l);
+  r.w0 = cfg_.layer_omega0(l);
+  r.act = cfg_.activation;
+  r.g = b.g[size_t(l)];
+  r.delta = b.delta[size_t(l)];
+  return r;
+}
+
+// TF32 operands, as on the jets path: whatever a TF32 GEMM of layer l reads is stored rounded by the
+// op that writes it (h_l for layer l + 1, delta_l and zbar_l for layer l, gbar_l for layer l + 1).
+void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
+                                const float* rounded) const {
+  const size_t n = in.n;
+  if (n > size_t(1) << 28) throw Error("internal: CUDA chunk too large");
+  const int rows = int(n);
+  const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
+  Encode en;
+  en.coords = in.coords;
+  en.index = in.index;
+  en.base = in.base;
+  en.n = n;
+  en.d = d;
+  en.e = e;
+  en.out = b.input;
+  ex.encode(JetMode::Gradient, en);
+  GemmCall first = linear_forward(0, weights(0, params, rounded), b.input, b.z[0], rows);
+  first.ldb = (1 + d) * e;  // the encoding's value rows
+  ex.gemm(first);
+  for (int l = 0; l < acts; ++l) {
+    if (l > 0) ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
+    ActForward a = activation_args<ActForward>(cfg_, l, params, n);
+    a.z = b.z[size_t(l)];
+    a.h = b.h[size_t(l)];
+    a.round_out = tf32_layer(l + 1);
+    ex.act_forward(JetMode::Value, a);
+  }
+  GemmCall out = linear_forward(acts, weights(acts, params, rounded), b.h[size_t(acts - 1)], b.out, rows);
+  out.ldc = 1 + d;  // phi into the value row of each sample's 1 + d
+  ex.gemm(out);
+  ex.add_value_bias(b.out, params + cfg_.bias_offset(acts), n, 1 + d, 1);
+
+  // The gradient sweep, down from g_(L-1) = W_L^T.
+  RevLayer top = rev_layer(acts - 1, params, b, n);
+  top.top = params + cfg_.weight_offset(acts);
+  top.round_out = tf32_layer(acts - 1);
+  ex.rev_delta(top);
+  for (int l = acts - 1; l >= 1; --l) {
+    ex.gemm(input_grad(l, weights(l, params, rounded), b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
+    RevLayer r = rev_layer(l - 1, params, b, n);
+    r.round_out = tf32_layer(l - 1);
+    ex.rev_delta(r);
+  }
+  ex.gemm(input_grad(0, weights(0, params, rounded), b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
+  RevInput ri;
+  ri.jac = b.input;
+  ri.n = n;
+  ri.d = d;
+  ri.e = e;
+  ri.g_enc = b.adj_a;
+  ri.out = b.out;
+  ex.rev_input_gradient(ri);
+}
+
+void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
+                                 float* grads, const float* rounded) const {
+  const size_t n = in.n;
+  const int rows = int(n);
+  const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
+  const int width = cfg_.fan_in(acts);
+
+  // The direction of grad phi's adjoint in the encoding, then up through the gradient sweep's adjoint.
+  RevInput ri;
+  ri.jac = b.input;
+  ri.n = n;
+  ri.d = d;
+  ri.e = e;
+  ri.adjoint = b.out_adjoint;
+  ri.gbar_enc = b.adj_a;
+  ex.rev_direction(ri);
+  for (int l = 0; l < acts; ++l) {
+    const float* gbar_in = b.adj_a;  // gbar_(l-1): fan_in(l) wide
+    ex.gemm(weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows));
+    ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
+    RevLayer r = rev_layer(l, params, b, n);
+    r.dbar = b.adj_b;
+    r.gbar = b.adj_a;  // the GEMMs above have read gbar_(l-1)
+    r.round_out = tf32_layer(l + 1);
+    ex.rev_up(r);
+  }
+  // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
+  ex.value_row_sums(b.adj_a, n, 1, width, grads + cfg_.weight_offset(acts));
+
+  // The ordinary backward sweep from phi's adjoint, with the gradient sweep's zbar added.
+  ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
+  ex.value_row_sums(b.out_adjoint, n, 1 + d, 1, grads + cfg_.bias_offset(acts));
+  ex.gemm(input_grad(acts, weights(acts, params, rounded), b.out_adjoint, 1 + d, b.adj_a, rows));
+  float* hbar = b.adj_a;
+  float* spare = b.adj_b;
+  for (int l = acts - 1; l >= 0; --l) {
+    RevLayer r = rev_layer(l, params, b, n);
+    r.hbar = hbar;
+    r.round_out = tf32_layer(l);
+    ex.rev_down(r, grads + cfg_.bias_offset(l));
+    if (l == 0)
+      ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
+    else
+      ex.gemm(weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows));
+    if (l > 0) {
+      ex.gemm(input_grad(l, weights(l, params, rounded), hbar, cfg_.fan_out(l), spare, rows));
+      std::swap(hbar, spare);
+    }
+  }
+}
+
 void DeviceMlp::train(JetExec& ex, const float* params, const TrainingView& data, const uint32_t* index, size_t n,
                       size_t capacity, const MlpBuffers& b, float* grads, double* loss_sum,
                       const float* rounded) const {
@@ -275,6 +445,11 @@ void DeviceMlp::train(JetExec& ex, const float* params, const TrainingView& data
 }
 
 double DeviceMlp::forward_flops(size_t n) const {
+  if (reverse_) {  // the forward sweep and the gradient sweep (both one row per sample)
+    double flops = 0;
+    for (int l = 0; l < cfg_.num_linear_layers(); ++l) flops += 2 * 2.0 * double(n) * cfg_.fan_in(l) * cfg_.fan_out(l);
+    return flops;
+  }
   double flops = 0;
   for (int l = 0; l < cfg_.num_linear_layers(); ++l)
     flops += 2.0 * double(n) * rows_ * cfg_.fan_in(l) * cfg_.fan_out(l);
@@ -282,6 +457,16 @@ double DeviceMlp::forward_flops(size_t n) const {
 }
 
 double DeviceMlp::train_flops(size_t n) const {
+  if (reverse_) {
+    // Per layer, one row per sample: forward, the gradient sweep's product, the adjoint sweep's
+    // product, the two weight-gradient products and the input adjoint (not for the first layer);
+    // the output layer (one wide) has forward, weight gradient and input adjoint only.
+    double flops = 0;
+    const int last = cfg_.num_linear_layers() - 1;
+    for (int l = 0; l <= last; ++l)
+      flops += (l == last ? 3.0 : l == 0 ? 5.0 : 6.0) * 2.0 * double(n) * cfg_.fan_in(l) * cfg_.fan_out(l);
+    return flops;
+  }
   double flops = 0;
   for (int l = 0; l < cfg_.num_linear_layers(); ++l) {
     const double f = 2.0 * double(n) * rows_ * cfg_.fan_in(l) * cfg_.fan_out(l);

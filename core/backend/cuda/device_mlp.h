@@ -54,6 +54,13 @@ class JetExec {
   virtual void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) = 0;
   // Writes the adjoint and adds the sum of squared errors to *loss_sum (memory of the executor).
   virtual void loss(const LossArgs& a, double* loss_sum) = 0;
+  // The reverse path's elementwise operations (jet_kernels.h's rev_*_at); rev_down adds the
+  // returned z-adjoints, summed over samples, to bias_grad[0..w).
+  virtual void rev_delta(const RevLayer& a) = 0;
+  virtual void rev_up(const RevLayer& a) = 0;
+  virtual void rev_down(const RevLayer& a, float* bias_grad) = 0;
+  virtual void rev_input_gradient(const RevInput& a) = 0;
+  virtual void rev_direction(const RevInput& a) = 0;
 };
 
 // A chunk of samples: coordinates and (for random batches) the batch's sample indices.
@@ -75,8 +82,10 @@ struct TrainingView {
 // Buffers of one chunk (capacity samples x jet rows). Inference may alias z[a] and h[a] and use two
 // buffers in turn for all layers (see DeviceMlp::inference_buffers).
 struct MlpBuffers {
-  float* input = nullptr;     // rows x encoded_dim; positional encoding only
+  float* input = nullptr;     // rows x encoded_dim; positional encoding only (reverse path: always,
+                              // the encoding's gradient jets)
   std::vector<float*> z, h;   // per activation layer, rows x hidden; z[0] unused with a fused first layer
+  std::vector<float*> g, delta;  // reverse path: per activation layer, samples x hidden
   float* out = nullptr;       // rows x out_dim
   float* out_adjoint = nullptr;  // training: rows x out_dim, filled by the loss
   float* adj_a = nullptr;     // training: rows x hidden
@@ -88,16 +97,27 @@ struct MlpBuffers {
 // the weights in a rounded copy of the parameters that the caller keeps: `rounded` below), so the
 // result does not depend on how the GEMM converts FP32 inputs. The first and the output layer, the
 // biases, the elementwise math and Adam stay FP32.
+//
+// The reverse path (reverse = true; Gradient mode, one output): phi and grad phi by a backward sweep
+// and their adjoint by one forward sweep (core/backend/cpu/mlp_reverse_gradient.h), six one-row GEMM
+// passes per sample where gradient jets take 3(1 + d). The output and its adjoint keep the gradient
+// jets' layout (1 + d rows per sample), so the losses are the same kernels.
 class DeviceMlp {
  public:
-  DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false);
+  DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false, bool reverse = false);
+  // Whether the reverse path can run this network and mode.
+  static bool reverse_supported(const NetworkConfig& cfg, JetMode mode) {
+    return mode == JetMode::Gradient && cfg.out_dim == 1;
+  }
   const NetworkConfig& config() const { return cfg_; }
   JetMode mode() const { return mode_; }
   bool tf32() const { return tf32_; }
+  bool reverse() const { return reverse_; }
   int rows_per_sample() const { return rows_; }
   int activation_layers() const { return cfg_.num_linear_layers() - 1; }
-  // Without a positional encoding the first layer is one fused kernel on the coordinates.
-  bool fused_first_layer() const { return cfg_.activation != Activation::ReluPE; }
+  // Without a positional encoding the first layer is one fused kernel on the coordinates (jets only:
+  // the reverse path's first layer is a GEMM on the encoding, whose jets give grad phi at the end).
+  bool fused_first_layer() const { return !reverse_ && cfg_.activation != Activation::ReluPE; }
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
   // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
@@ -129,6 +149,16 @@ class DeviceMlp {
 
  private:
   GemmCall linear_forward(int layer, const float* weights, const float* in, float* out, int rows) const;
+  // dW += dZ^T H_in and dH_in = dZ W (row-major), with the leading dimensions of dZ and H_in given
+  // (the reverse path reads the output's adjoint and the encoding with strides).
+  GemmCall weight_grad(int layer, const float* h_in, int ld_in, const float* dz, int ld_dz, float* grads,
+                       int rows) const;
+  GemmCall input_grad(int layer, const float* weights, const float* dz, int ld_dz, float* dh_in, int rows) const;
+  void forward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
+                       const float* rounded) const;
+  void backward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b, float* grads,
+                        const float* rounded) const;
+  RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, size_t n) const;
   bool tf32_layer(int layer) const;
   // The weights a layer's GEMMs read: the rounded copy on TF32 layers.
   const float* weights(int layer, const float* params, const float* rounded) const;
@@ -136,7 +166,8 @@ class DeviceMlp {
   NetworkConfig cfg_;
   JetMode mode_;
   bool tf32_;
-  int rows_;
+  bool reverse_;
+  int rows_;  // output (and for jets every buffer's) rows per sample
 };
 
 }  // namespace siren::cuda

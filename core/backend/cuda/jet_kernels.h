@@ -435,6 +435,95 @@ SIREN_UNROLL
   }
 }
 
+// ------------------------------------------- reverse-mode input gradient (one-output networks)
+
+// DeviceMlp's reverse path (core/backend/cpu/mlp_reverse_gradient.h has the derivation): phi and
+// grad phi of a network with one output by a backward sweep, and their adjoint by a forward sweep
+// along one direction, each hidden buffer one row per sample. Per (sample, feature) of hidden layer
+// l, with z as the forward GEMM left it (without the bias):
+//   delta: g = W_L[i] on the last hidden layer (written to g), delta = g sigma'(z)
+//   up:    gbar = dbar sigma'(z), and g <- dbar g sigma''(z) (z's adjoint from the gradient sweep)
+//   down:  hbar <- hbar sigma'(z) + g (z's whole adjoint), returned for the bias gradient
+struct RevLayer {
+  const float* z = nullptr;
+  const float* bias = nullptr;
+  size_t n = 0;
+  int w = 0;
+  float w0 = 0;
+  Activation act = Activation::Sine;
+  const float* top = nullptr;  // delta on the last hidden layer: the output weights W_L (1 x w)
+  float* g = nullptr;          // dphi/dh, n x w (up: replaced by the gradient sweep's share of zbar)
+  float* delta = nullptr;      // dphi/dz, n x w
+  const float* dbar = nullptr;  // up: the adjoint of delta
+  float* gbar = nullptr;        // up: the adjoint of g (may be dbar's buffer: read before written)
+  float* hbar = nullptr;        // down: dLoss/dh in, dLoss/dz out
+  bool round_out = false;       // what this op writes for GEMMs feeds a TF32 GEMM: store it rounded
+};
+
+template <bool SINE>
+SIREN_HD void rev_delta_at(const RevLayer& a, size_t s, int i) {
+  const size_t k = s * size_t(a.w) + size_t(i);
+  const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
+  float g;
+  if (a.top) {
+    g = a.top[i];
+    a.g[k] = g;
+  } else {
+    g = a.g[k];
+  }
+  a.delta[k] = maybe_tf32(g * q.d1, a.round_out);
+}
+
+template <bool SINE>
+SIREN_HD void rev_up_at(const RevLayer& a, size_t s, int i) {
+  const size_t k = s * size_t(a.w) + size_t(i);
+  const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
+  const float db = a.dbar[k];
+  a.g[k] = db * a.g[k] * q.d2;
+  a.gbar[k] = maybe_tf32(db * q.d1, a.round_out);
+}
+
+template <bool SINE>
+SIREN_HD float rev_down_at(const RevLayer& a, size_t s, int i) {
+  const size_t k = s * size_t(a.w) + size_t(i);
+  const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
+  const float zb = a.hbar[k] * q.d1 + a.g[k];
+  a.hbar[k] = maybe_tf32(zb, a.round_out);
+  return zb;
+}
+
+// Between the input encoding and the first layer: jac holds the encoding's gradient jets (Encode in
+// Gradient mode: per sample the encoding, then its derivative along each x_k; the raw coordinates
+// are an encoding too, with derivative e_k).
+struct RevInput {
+  const float* jac = nullptr;  // n x (1 + d) x e
+  size_t n = 0;
+  int d = 0, e = 0;
+  const float* g_enc = nullptr;    // input_gradient: dphi/d(encoding), n x e
+  float* out = nullptr;            // input_gradient: writes d phi/dx_k into rows 1..d of n x (1 + d)
+  const float* adjoint = nullptr;  // direction: dLoss/d(grad phi) from rows 1..d of n x (1 + d)
+  float* gbar_enc = nullptr;       // direction: the adjoint's direction in the encoding, n x e
+};
+
+// Element (s, k < d): d phi/dx_k = sum_f dphi/de_f de_f/dx_k.
+SIREN_HD void rev_input_gradient_at(const RevInput& a, size_t s, int k) {
+  const size_t e = size_t(a.e);
+  const float* ge = a.g_enc + s * e;
+  const float* jk = a.jac + (s * size_t(1 + a.d) + size_t(1 + k)) * e;
+  float acc = 0.0f;
+  for (size_t f = 0; f < e; ++f) acc += ge[f] * jk[f];
+  a.out[s * size_t(1 + a.d) + size_t(1 + k)] = acc;
+}
+
+// Element (s, f < e): gbar_enc_f = sum_k dLoss/d(d phi/dx_k) de_f/dx_k.
+SIREN_HD void rev_direction_at(const RevInput& a, size_t s, int f) {
+  const size_t e = size_t(a.e);
+  const float* adj = a.adjoint + s * size_t(1 + a.d) + 1;
+  float acc = 0.0f;
+  for (int k = 0; k < a.d; ++k) acc += adj[k] * a.jac[(s * size_t(1 + a.d) + size_t(1 + k)) * e + size_t(f)];
+  a.gbar_enc[s * e + size_t(f)] = acc;
+}
+
 // ---------------------------------------------------------------------------- output layer
 
 // Adds the output bias to the value rows: element (s, c).

@@ -140,11 +140,13 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
   return out;
 }
 
-std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true) {
+std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
+                                                bool reverse = false) {
   cuda::CudaOptions o;
   o.precision = p;
   o.workspace_bytes = workspace;
   o.graphs = graphs;
+  o.reverse_mode_gradient = reverse;
   return std::make_unique<cuda::CudaBackend>(o);
 }
 
@@ -229,13 +231,14 @@ Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec) {
 }
 
 // loss_and_gradient() for all three losses, against the CPU; also through chunks of 256 samples.
-Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec) {
+// `reverse`: the GPU trainers take the reverse-mode input gradient where it applies (one output).
+Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec, bool reverse = false) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 4);
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec);
-  auto chunked = cuda_backend(prec, /*workspace=*/1);
+  auto gpu = cuda_backend(prec, 0, true, reverse);
+  auto chunked = cuda_backend(prec, /*workspace=*/1, true, reverse);
   for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
     auto data = make_data(cfg.in_dim, cfg.out_dim, kind, n, 5);
     if (!away_from_kinks(cfg, p, prec, data->coords, &data->targets, size_t(target_width(kind, cfg.in_dim, cfg.out_dim)), r))
@@ -261,7 +264,7 @@ Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec) {
 // already puts the reference network's parameters 2e-4 apart), and in TF32, where such components are
 // many, the losses of separate trajectories drifted 2.5e-3 apart in five steps on an H100. That
 // says nothing about the GPU's arithmetic, which is what this checks.
-Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec) {
+Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec, bool reverse = false) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p0 = init_parameters(cfg, 6);
@@ -270,7 +273,7 @@ Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision
   adam.lr = 1e-3f;
   adam.clip_grad_norm = clip;
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec);
+  auto gpu = cuda_backend(prec, 0, true, reverse);
   auto tb = gpu->make_trainer(cfg, p0, adam, data, 0, 0);
   Adam mirror(p0.size(), adam);
   double worst_loss = 0, worst_grad = 0, worst_update = 0;
@@ -476,14 +479,14 @@ NetworkConfig sdf_network() {
 }
 
 // The SDF loss and its gradient against the CPU.
-Result check_sdf_gradient(Precision prec) {
+Result check_sdf_gradient(Precision prec, bool reverse = false) {
   Report r;
   const double tol = tolerance(prec);
   const NetworkConfig cfg = sdf_network();
   const std::vector<float> p = init_parameters(cfg, 21);
   auto data = sphere_data(3001, false);
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec);
+  auto gpu = cuda_backend(prec, 0, true, reverse);
   std::vector<float> ga, gb;
   const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
   const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
@@ -494,12 +497,12 @@ Result check_sdf_gradient(Precision prec) {
 
 // Training an SDF of a sphere on the GPU (random batches, fresh off-surface points, clipping): the
 // surface and the normals are learnt as on the CPU (tests/backend/test_cpu_backend.cpp).
-Result check_sdf_fit(Precision prec) {
+Result check_sdf_fit(Precision prec, bool reverse = false) {
   Report r;
   NetworkConfig cfg = sdf_network();
   cfg.hidden_features = 64;
   auto data = sphere_data(2000, true);
-  auto gpu = cuda_backend(prec);
+  auto gpu = cuda_backend(prec, 0, true, reverse);
   AdamConfig adam;
   adam.clip_grad_norm = 1.0f;
   auto t = gpu->make_trainer(cfg, init_parameters(cfg, 5), adam, data, 500, 6);
@@ -548,13 +551,41 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("reference/evaluate", [](Precision p) { return check_evaluate(reference_network(), 4096, p); });
     v.emplace_back("reference/gradient", [](Precision p) { return check_gradient(reference_network(), 4096, p); });
     v.emplace_back("reference/adam", [](Precision p) { return check_adam(reference_network(), LossKind::Gradient, 0, p); });
-    v.emplace_back("sdf/gradient", check_sdf_gradient);
-    v.emplace_back("sdf/fit-sphere", check_sdf_fit);
+    v.emplace_back("sdf/gradient", [](Precision p) { return check_sdf_gradient(p); });
+    v.emplace_back("sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p); });
     v.emplace_back("batches-descend", check_batches);
     v.emplace_back("graph-equals-launches", check_graph);
     v.emplace_back("loss-lag", check_lag);
     v.emplace_back("restart-and-lr", check_restart);
     v.emplace_back("out-of-memory-retry", check_out_of_memory);
+    // The reverse-mode input gradient (CudaOptions::reverse_mode_gradient), on what takes it: the SDF
+    // loss and one-channel gradient supervision (the Value and Laplacian losses of check_gradient
+    // stay on jets there, and are checked as well).
+    for (int d = 1; d <= 3; ++d)
+      v.emplace_back("reverse/gradient/sine/" + std::to_string(d) + "d", [d](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Sine, d);
+        cfg.out_dim = 1;
+        return check_gradient(cfg, 3001, p, true);
+      });
+    v.emplace_back("reverse/gradient/relu-pe/2d", [](Precision p) {
+      NetworkConfig cfg = small_network(Activation::ReluPE, 2);
+      cfg.out_dim = 1;
+      return check_gradient(cfg, 3001, p, true);
+    });
+    v.emplace_back("reverse/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, true); });
+    v.emplace_back("reverse/sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p, true); });
+    // Adam steps on all samples of one-channel gradient supervision (an SDF step draws fresh
+    // off-surface points, which loss_and_gradient does not see, so check_adam cannot hold it).
+    v.emplace_back("reverse/adam/sine/3d", [](Precision p) {
+      NetworkConfig cfg = small_network(Activation::Sine, 3);
+      cfg.out_dim = 1;
+      return check_adam(cfg, LossKind::Gradient, 1.0f, p, true);
+    });
+    v.emplace_back("reverse/reference/adam", [](Precision p) {
+      NetworkConfig cfg = reference_network();
+      cfg.out_dim = 1;
+      return check_adam(cfg, LossKind::Gradient, 0, p, true);
+    });
     return v;
   }();
   return checks;

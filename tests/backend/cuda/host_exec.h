@@ -118,6 +118,36 @@ class HostExec : public JetExec {
     for (size_t s = 0; s < a.n; ++s) *loss_sum += loss_at(a, s);
   }
 
+  void rev_delta(const RevLayer& a) override {
+    const bool sine = a.act == Activation::Sine;
+    for (size_t s = 0; s < a.n; ++s)
+      for (int i = 0; i < a.w; ++i) sine ? rev_delta_at<true>(a, s, i) : rev_delta_at<false>(a, s, i);
+  }
+
+  void rev_up(const RevLayer& a) override {
+    const bool sine = a.act == Activation::Sine;
+    for (size_t s = 0; s < a.n; ++s)
+      for (int i = 0; i < a.w; ++i) sine ? rev_up_at<true>(a, s, i) : rev_up_at<false>(a, s, i);
+  }
+
+  void rev_down(const RevLayer& a, float* bias_grad) override {
+    const bool sine = a.act == Activation::Sine;
+    std::vector<double> acc(size_t(a.w), 0.0);
+    for (size_t s = 0; s < a.n; ++s)
+      for (int i = 0; i < a.w; ++i) acc[size_t(i)] += sine ? rev_down_at<true>(a, s, i) : rev_down_at<false>(a, s, i);
+    for (int i = 0; i < a.w; ++i) bias_grad[i] += float(acc[size_t(i)]);
+  }
+
+  void rev_input_gradient(const RevInput& a) override {
+    for (size_t s = 0; s < a.n; ++s)
+      for (int k = 0; k < a.d; ++k) rev_input_gradient_at(a, s, k);
+  }
+
+  void rev_direction(const RevInput& a) override {
+    for (size_t s = 0; s < a.n; ++s)
+      for (int f = 0; f < a.e; ++f) rev_direction_at(a, s, f);
+  }
+
  private:
   template <int M>
   struct Mode {

@@ -211,6 +211,146 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDouble) {
   EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5);
 }
 
+// The reverse path (DeviceMlp with reverse = true): the same loss and gradient as the CPU's
+// gradient jets in double, for the SDF loss and for one-channel gradient supervision through a
+// random batch index and ragged chunks, for the activations with and without the encoding.
+TEST(EmulationReverse, SdfLossAndGradientMatchCpuDouble) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  cfg.hidden_features = 24;
+  cfg.hidden_layers = 2;
+  const std::vector<float> p = init_parameters(cfg, 7);
+  const size_t n_on = 90, n_off = 60, n = n_on + n_off, capacity = 64;
+  const std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 41);
+  std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 42);
+  for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i < n_on ? 1.0f : 0.0f;
+  const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
+                                               [&](const double* out, double* adj) {
+                                                 return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
+                                               });
+  cuda::TrainingView view = training_view(coords, targets, LossKind::Sdf);
+  view.sdf_on = n_on;
+  view.sdf_off = n_off;
+  const DeviceMlp mlp(cfg, JetMode::Gradient, false, /*reverse=*/true);
+  ASSERT_FALSE(mlp.fused_first_layer());
+  const EmulatedPass em = emulated_training(mlp, p, view, nullptr, n, capacity);
+  EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss);
+  EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5);
+  // The last chunk's phi and grad phi, in the jets' layout.
+  const size_t last = n - (n - 1) / capacity * capacity, first = n - last;
+  const std::vector<float> out(em.buffers.out, em.buffers.out + last * 4);
+  const std::vector<double> want(ref.out.begin() + long(first * 4), ref.out.end());
+  EXPECT_LT(rel_err(out, want), 1e-5);
+}
+
+TEST(EmulationReverse, OneChannelGradientSupervisionMatchesCpuDouble) {
+  for (Case c : {Case{Activation::Sine, 2}, Case{Activation::ReluPE, 2}, Case{Activation::Tanh, 3},
+                 Case{Activation::Elu, 1}}) {
+    NetworkConfig cfg = config(c);
+    cfg.out_dim = 1;
+    const std::vector<float> p = init_parameters(cfg, 5);
+    const size_t count = 240, batch = 173, capacity = 64;
+    const std::vector<float> coords = uniform(count * size_t(cfg.in_dim), -1.0f, 1.0f, 21);
+    std::vector<uint32_t> index(batch);
+    std::mt19937 rng(4);
+    for (auto& i : index) i = uint32_t(rng() % count);
+    const int tw = cfg.in_dim;
+    const std::vector<float> targets = uniform(count * size_t(tw), -1.0f, 1.0f, 22);
+    std::vector<float> bx, bt;
+    for (uint32_t i : index) {
+      bx.insert(bx.end(), coords.begin() + long(i) * cfg.in_dim, coords.begin() + long(i + 1) * cfg.in_dim);
+      bt.insert(bt.end(), targets.begin() + long(i) * tw, targets.begin() + long(i + 1) * tw);
+    }
+    const ReferencePass ref =
+        reference_training(cfg, p, bx.data(), batch, JetMode::Gradient, [&](const double* out, double* adj) {
+          return squared_error<double>(LossKind::Gradient, cfg.in_dim, 1, out, bt.data(), batch, 1.0 / double(batch),
+                                       adj);
+        });
+    const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p,
+                                              training_view(coords, targets, LossKind::Gradient), index.data(), batch,
+                                              capacity);
+    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(c.act);
+    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(c.act);
+  }
+}
+
+// TF32 on the SDF reference network: every operand of a TF32 GEMM is already a TF32 value, and the
+// loss and gradient stay within the checks' TF32 tolerance of double.
+TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  const std::vector<float> p = init_parameters(cfg, 4);
+  std::vector<float> rounded(p.size());
+  for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
+  const size_t n = 80;
+  std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 51);
+  std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 52);
+  for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i % 2 ? 1.0f : 0.0f;
+  const size_t n_on = n / 2, n_off = n - n_on;
+  const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
+                                               [&](const double* out, double* adj) {
+                                                 return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
+                                               });
+  cuda::TrainingView view = training_view(coords, targets, LossKind::Sdf);
+  view.sdf_on = n_on;
+  view.sdf_off = n_off;
+  const EmulatedPass em =
+      emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true), p, view, nullptr, n, n, rounded.data());
+  EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
+  const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
+  EXPECT_LT(loss_err, 2e-3);
+  EXPECT_LT(grad_err, 2e-3);
+  EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
+  std::printf("TF32 emulation, reverse path, SDF 3->256x4->1: loss %.2e, gradient %.2e relative to double\n", loss_err,
+              grad_err);
+}
+
+TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
+  NetworkConfig cfg;
+  cfg.in_dim = 2;
+  cfg.out_dim = 1;
+  cfg.hidden_features = 37;
+  cfg.hidden_layers = 2;
+  cfg.activation = Activation::ReluPE;
+  cfg.pe_frequencies = 20;  // an encoding wider than the hidden layers (the adjoint buffers hold it)
+  const DeviceMlp mlp(cfg, JetMode::Gradient, false, true);
+  const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = 37;
+  ASSERT_GT(e, w);
+  const size_t total = mlp.floats_needed(cap, true);
+  std::vector<float> work(total);
+  const cuda::MlpBuffers b = mlp.carve(work.data(), cap, true);
+  std::vector<std::pair<const float*, size_t>> ranges = {{b.input, cap * 3 * e}, {b.out, cap * 3},
+                                                         {b.out_adjoint, cap * 3}, {b.adj_a, cap * e},
+                                                         {b.adj_b, cap * e}};
+  for (int a = 0; a < mlp.activation_layers(); ++a)
+    for (const float* q : {b.z[size_t(a)], b.h[size_t(a)], b.g[size_t(a)], b.delta[size_t(a)]}) ranges.push_back({q, cap * w});
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    ASSERT_NE(ranges[i].first, nullptr);
+    EXPECT_EQ((ranges[i].first - work.data()) % 64, 0) << "256-byte alignment";
+    EXPECT_LE(size_t(ranges[i].first - work.data()) + ranges[i].second, total);
+    for (size_t j = 0; j < i; ++j)
+      EXPECT_TRUE(ranges[i].first + ranges[i].second <= ranges[j].first ||
+                  ranges[j].first + ranges[j].second <= ranges[i].first)
+          << "buffers " << i << " and " << j << " overlap";
+  }
+}
+
+TEST(EmulationReverse, HalvesTheSdfStepsGemmWork) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  const double jets = DeviceMlp(cfg, JetMode::Gradient).train_flops(1000);
+  const double reverse = DeviceMlp(cfg, JetMode::Gradient, false, true).train_flops(1000);
+  EXPECT_NEAR(reverse / jets, 0.5, 0.01);
+  NetworkConfig three = cfg;
+  three.out_dim = 3;
+  EXPECT_FALSE(DeviceMlp::reverse_supported(three, JetMode::Gradient));
+  EXPECT_FALSE(DeviceMlp::reverse_supported(cfg, JetMode::Laplacian));
+  EXPECT_THROW(DeviceMlp(three, JetMode::Gradient, false, true), Error);
+}
+
 TEST(EmulationSdf, BatchGathersSurfacePointsAndDrawsOffSurfacePointsInTheCube) {
   const size_t count = 50, n = 20;
   const std::vector<float> coords = uniform(count * 3, -1.0f, 1.0f, 51);
