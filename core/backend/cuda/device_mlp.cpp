@@ -382,6 +382,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
     ex.gemm(weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows));
     ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
     RevLayer r = rev_layer(l, params, b, n);
+    if (l == acts - 1) r.top = params + cfg_.weight_offset(acts);  // g_(L-1) = W_L^T, never stored
     r.dbar = b.adj_b;
     r.gbar = b.adj_a;  // the GEMMs above have read gbar_(l-1)
     r.round_out = tf32_layer(l + 1);

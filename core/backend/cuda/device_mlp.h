@@ -88,8 +88,8 @@ struct MlpBuffers {
   std::vector<float*> g, delta;  // reverse path: per activation layer, samples x hidden
   float* out = nullptr;       // rows x out_dim
   float* out_adjoint = nullptr;  // training: rows x out_dim, filled by the loss
-  float* adj_a = nullptr;     // training: rows x hidden
-  float* adj_b = nullptr;     // training: rows x hidden
+  float* adj_a = nullptr;     // training: rows x hidden (reverse path: samples x max(hidden, encoded_dim))
+  float* adj_b = nullptr;     // training: as adj_a
 };
 
 // The TF32 path (tf32 = true): the hidden x hidden GEMMs run on TF32 tensor cores. Their operands

@@ -441,7 +441,7 @@ SIREN_UNROLL
 // grad phi of a network with one output by a backward sweep, and their adjoint by a forward sweep
 // along one direction, each hidden buffer one row per sample. Per (sample, feature) of hidden layer
 // l, with z as the forward GEMM left it (without the bias):
-//   delta: g = W_L[i] on the last hidden layer (written to g), delta = g sigma'(z)
+//   delta: delta = g sigma'(z), with g = W_L[i] on the last hidden layer (read from `top`, not stored)
 //   up:    gbar = dbar sigma'(z), and g <- dbar g sigma''(z) (z's adjoint from the gradient sweep)
 //   down:  hbar <- hbar sigma'(z) + g (z's whole adjoint), returned for the bias gradient
 struct RevLayer {
@@ -451,11 +451,11 @@ struct RevLayer {
   int w = 0;
   float w0 = 0;
   Activation act = Activation::Sine;
-  const float* top = nullptr;  // delta on the last hidden layer: the output weights W_L (1 x w)
+  const float* top = nullptr;  // delta, up on the last hidden layer: g there is W_L (1 x w) for every sample
   float* g = nullptr;          // dphi/dh, n x w (up: replaced by the gradient sweep's share of zbar)
   float* delta = nullptr;      // dphi/dz, n x w
   const float* dbar = nullptr;  // up: the adjoint of delta
-  float* gbar = nullptr;        // up: the adjoint of g (may be dbar's buffer: read before written)
+  float* gbar = nullptr;        // up: the adjoint of g
   float* hbar = nullptr;        // down: dLoss/dh in, dLoss/dz out
   bool round_out = false;       // what this op writes for GEMMs feeds a TF32 GEMM: store it rounded
 };
@@ -464,13 +464,7 @@ template <bool SINE>
 SIREN_HD void rev_delta_at(const RevLayer& a, size_t s, int i) {
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
-  float g;
-  if (a.top) {
-    g = a.top[i];
-    a.g[k] = g;
-  } else {
-    g = a.g[k];
-  }
+  const float g = a.top ? a.top[i] : a.g[k];
   a.delta[k] = maybe_tf32(g * q.d1, a.round_out);
 }
 
@@ -479,7 +473,7 @@ SIREN_HD void rev_up_at(const RevLayer& a, size_t s, int i) {
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
   const float db = a.dbar[k];
-  a.g[k] = db * a.g[k] * q.d2;
+  a.g[k] = db * (a.top ? a.top[i] : a.g[k]) * q.d2;
   a.gbar[k] = maybe_tf32(db * q.d1, a.round_out);
 }
 

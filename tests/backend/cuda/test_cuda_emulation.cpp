@@ -307,6 +307,71 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
               grad_err);
 }
 
+// Shapes at the edges of the reverse path: one activation layer (the last hidden layer is the
+// first), an encoding wider than the hidden layers, and TF32 over several chunks.
+TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
+  struct Shape {
+    const char* name;
+    NetworkConfig cfg;
+    bool tf32;
+  };
+  std::vector<Shape> shapes;
+  {
+    NetworkConfig c;
+    c.in_dim = 3;
+    c.out_dim = 1;
+    c.hidden_features = 9;
+    c.hidden_layers = 0;
+    shapes.push_back({"one activation layer", c, false});
+  }
+  {
+    NetworkConfig c;
+    c.in_dim = 2;
+    c.out_dim = 1;
+    c.hidden_features = 8;
+    c.hidden_layers = 2;
+    c.activation = Activation::ReluPE;
+    c.init = InitScheme::TorchDefault;
+    // Encoded width 18 > 8. (Not many more frequencies: at 2^19 pi x a float argument of sin is
+    // already 0.1 rad off, in any float implementation, and the comparison with double is moot.)
+    c.pe_frequencies = 4;
+    shapes.push_back({"encoding wider than hidden", c, false});
+  }
+  {
+    NetworkConfig c;
+    c.in_dim = 3;
+    c.out_dim = 1;
+    c.hidden_features = 64;
+    c.hidden_layers = 3;
+    shapes.push_back({"TF32 in chunks", c, true});
+  }
+  for (const Shape& sh : shapes) {
+    const NetworkConfig& cfg = sh.cfg;
+    const int d = cfg.in_dim;
+    const std::vector<float> p = init_parameters(cfg, 12);
+    std::vector<float> rounded(p.size());
+    for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
+    const size_t n = 150, capacity = 40;  // four chunks, the last one short
+    const std::vector<float> coords = uniform(n * size_t(d), -1.0f, 1.0f, 61);
+    const std::vector<float> targets = uniform(n * size_t(d), -1.0f, 1.0f, 62);
+    const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
+                                                 [&](const double* out, double* adj) {
+                                                   return squared_error<double>(LossKind::Gradient, d, 1, out,
+                                                                                targets.data(), n, 1.0 / double(n), adj);
+                                                 });
+    const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, sh.tf32, true), p,
+                                              training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity,
+                                              sh.tf32 ? rounded.data() : nullptr);
+    const double tol = sh.tf32 ? 2e-3 : 1e-5;
+    EXPECT_NEAR(em.loss_sum, ref.loss, tol * ref.loss) << sh.name;
+    EXPECT_LT(rel_err(em.grads, ref.grads), tol) << sh.name;
+    EXPECT_EQ(em.tf32_inexact, 0) << sh.name;
+    if (sh.tf32) {
+      EXPECT_GT(rel_err(em.grads, ref.grads), 1e-6) << "TF32 was not emulated";
+    }
+  }
+}
+
 TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
   NetworkConfig cfg;
   cfg.in_dim = 2;
