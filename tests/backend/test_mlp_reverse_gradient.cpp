@@ -156,6 +156,24 @@ TEST(CpuTrainerReverseGradient, OneChannelGradientSupervisionAgreesWithJets) {
   expect_paths_agree(scalar_config({Activation::ReluPE, 2}), LossKind::Gradient);
 }
 
+// evaluate() in Gradient mode for one output takes the reverse path too: the same field as the jets.
+TEST(CpuEvaluateReverseGradient, AgreesWithJets) {
+  for (Case c : {Case{Activation::Sine, 3}, Case{Activation::ReluPE, 2}, Case{Activation::Tanh, 1}}) {
+    const NetworkConfig cfg = scalar_config(c);
+    const std::vector<float> p = init_parameters(cfg, 9);
+    const size_t n = 700;  // chunks of 256, the last one short
+    const std::vector<float> x = uniform(n * size_t(cfg.in_dim), -0.9f, 0.9f, 10);
+    cpu::CpuBackend reverse, jets(cpu::CpuOptions{false});
+    const FieldJets a = reverse.evaluate(cfg, p, x.data(), n, JetMode::Gradient);
+    const FieldJets b = jets.evaluate(cfg, p, x.data(), n, JetMode::Gradient);
+    ASSERT_EQ(a.value.size(), n);
+    ASSERT_EQ(a.gradient.size(), n * size_t(cfg.in_dim));
+    EXPECT_TRUE(a.laplacian.empty());
+    EXPECT_LT(rel_err(a.value, b.value), 1e-5) << to_string(c.act);
+    EXPECT_LT(rel_err(a.gradient, b.gradient), 1e-5) << to_string(c.act);
+  }
+}
+
 TEST(CpuTrainerReverseGradient, OnlyForFirstDerivativesOfOneOutput) {
   NetworkConfig cfg = scalar_config({Activation::Sine, 2});
   EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, LossKind::Value, {}));

@@ -227,6 +227,30 @@ FieldJets CpuBackend::evaluate(const NetworkConfig& config, const std::vector<fl
   out.value.resize(n * size_t(c));
   if (mode != JetMode::Value) out.gradient.resize(n * size_t(c) * d);
   if (mode == JetMode::Laplacian) out.laplacian.resize(n * size_t(c));
+  if (mode == JetMode::Gradient && options_.reverse_mode_gradient && ReverseGradientMlp<float>::supports(config)) {
+    // One output: phi and grad phi by reverse mode (half the work of 3-D gradient jets), already
+    // in FieldJets' layout for one channel (phi; then d phi/dx_k per sample).
+    const ReverseGradientMlp<float> rev(config);
+    const size_t chunk = 256;
+    const long chunks = long((n + chunk - 1) / chunk);
+    out.gradient.resize(n * size_t(d));
+#pragma omp parallel
+    {
+      ReverseGradientWorkspace<float> ws;
+      ws.reserve(config, chunk, false);
+#pragma omp for schedule(dynamic, 1)
+      for (long ci = 0; ci < chunks; ++ci) {
+        const size_t begin = size_t(ci) * chunk, m = std::min(chunk, n - begin);
+        rev.forward(params.data(), coords + begin * size_t(d), m, ws);
+        for (size_t s = 0; s < m; ++s) {
+          const float* o = ws.out.data() + s * size_t(1 + d);
+          out.value[begin + s] = o[0];
+          std::copy(o + 1, o + 1 + d, out.gradient.begin() + long((begin + s) * size_t(d)));
+        }
+      }
+    }
+    return out;
+  }
   const size_t chunk = chunk_samples(mode, d);
   const long chunks = long((n + chunk - 1) / chunk);
 #pragma omp parallel

@@ -7,9 +7,9 @@ namespace siren::cpu {
 // data that stays in cache), single-threaded BLAS GEMMs inside; per-thread gradients are summed
 // before Adam.
 struct CpuOptions {
-  // Value and input gradient of one-output networks (SDFs, one-channel gradient supervision) by
-  // reverse mode (mlp_reverse_gradient.h) rather than gradient jets: the same numbers for less work.
-  // Off only to compare the two.
+  // Value and input gradient of one-output networks (SDFs, one-channel gradient supervision; and
+  // evaluate() in Gradient mode: SDF normals and metrics) by reverse mode (mlp_reverse_gradient.h)
+  // rather than gradient jets: the same numbers for less work. Off only to compare the two.
   bool reverse_mode_gradient = true;
 };
 
