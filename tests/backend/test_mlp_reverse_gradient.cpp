@@ -17,6 +17,7 @@
 #include "core/network/parameters.h"
 #include "core/network/sdf_loss.h"
 #include "core/util/error.h"
+#include "tests/network/activation_case.h"
 
 namespace siren {
 namespace {
@@ -26,16 +27,8 @@ using cpu::MlpWorkspace;
 using cpu::ReverseGradientMlp;
 using cpu::ReverseGradientWorkspace;
 
-struct Case {
-  Activation act;
-  int dim;
-};
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string a = to_string(info.param.act);
-  std::replace(a.begin(), a.end(), '-', '_');
-  return a + "_" + std::to_string(info.param.dim) + "d";
-}
+using Case = test_support::ActivationCase;
+using test_support::case_name;
 
 NetworkConfig scalar_config(const Case& c) {
   NetworkConfig cfg;

@@ -11,6 +11,7 @@
 #include "core/backend/cpu/mlp.h"
 #include "core/network/loss.h"
 #include "core/network/parameters.h"
+#include "tests/network/activation_case.h"
 
 namespace siren {
 namespace {
@@ -18,17 +19,8 @@ namespace {
 using cpu::Mlp;
 using cpu::MlpWorkspace;
 
-struct Case {
-  Activation act;
-  int dim;
-};
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string a = to_string(info.param.act);
-  for (char& ch : a)
-    if (ch == '-') ch = '_';
-  return a + "_" + std::to_string(info.param.dim) + "d";
-}
+using Case = test_support::ActivationCase;
+using test_support::case_name;
 
 NetworkConfig small_config(const Case& c) {
   NetworkConfig cfg;

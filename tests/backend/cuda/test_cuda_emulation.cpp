@@ -20,6 +20,7 @@
 #include "core/network/sdf_loss.h"
 #include "core/optim/adam.h"
 #include "tests/backend/cuda/host_exec.h"
+#include "tests/network/activation_case.h"
 
 namespace siren {
 namespace {
@@ -27,16 +28,8 @@ namespace {
 using cuda::DeviceMlp;
 using cuda::testing::HostExec;
 
-struct Case {
-  Activation act;
-  int dim;
-};
-
-std::string case_name(const ::testing::TestParamInfo<Case>& info) {
-  std::string a = to_string(info.param.act);
-  std::replace(a.begin(), a.end(), '-', '_');
-  return a + "_" + std::to_string(info.param.dim) + "d";
-}
+using Case = test_support::ActivationCase;
+using test_support::case_name;
 
 NetworkConfig config(const Case& c) {
   NetworkConfig cfg;
@@ -111,6 +104,45 @@ cuda::TrainingView training_view(const std::vector<float>& coords, const std::ve
   return view;
 }
 
+// Rows `index` of a training set (coords d wide, targets tw wide): the batch the reference sees.
+struct Gathered {
+  std::vector<float> coords, targets;
+};
+Gathered gather(const std::vector<uint32_t>& index, const std::vector<float>& coords, int d,
+                const std::vector<float>& targets, int tw) {
+  Gathered g;
+  for (uint32_t i : index) {
+    g.coords.insert(g.coords.end(), coords.begin() + long(i) * d, coords.begin() + long(i + 1) * d);
+    g.targets.insert(g.targets.end(), targets.begin() + long(i) * tw, targets.begin() + long(i + 1) * tw);
+  }
+  return g;
+}
+
+// An SDF batch of n_on surface points then n_off off-surface points (random coordinates and normals),
+// its view for DeviceMlp::train and the CPU reference of the SDF loss on it.
+struct SdfCase {
+  size_t n_on = 0, n_off = 0;
+  std::vector<float> coords, targets;
+  SdfCase(size_t on, size_t off, uint64_t seed) : n_on(on), n_off(off) {
+    const size_t n = on + off;
+    coords = uniform(n * 3, -1.0f, 1.0f, seed);
+    targets = uniform(n * 4, -1.0f, 1.0f, seed + 1);
+    for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i < on ? 1.0f : 0.0f;
+  }
+  cuda::TrainingView view() const {
+    cuda::TrainingView v = training_view(coords, targets, LossKind::Sdf);
+    v.sdf_on = n_on;
+    v.sdf_off = n_off;
+    return v;
+  }
+  ReferencePass reference(const NetworkConfig& cfg, const std::vector<float>& p) const {
+    const size_t n = n_on + n_off;
+    return reference_training(cfg, p, coords.data(), n, JetMode::Gradient, [&](const double* out, double* adj) {
+      return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
+    });
+  }
+};
+
 // DeviceMlp::train through HostExec, in chunks of `capacity` (buffers filled with NaN first, so a
 // read before a write shows): the loss sum, the gradient, and the buffers (`out`: the last chunk's jets).
 struct EmulatedPass {
@@ -171,14 +203,10 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
     const JetMode mode = loss_jet_mode(kind);
 
     // Reference on the gathered batch.
-    std::vector<float> bx, bt;
-    for (uint32_t i : index) {
-      bx.insert(bx.end(), coords.begin() + long(i) * cfg.in_dim, coords.begin() + long(i + 1) * cfg.in_dim);
-      bt.insert(bt.end(), targets.begin() + long(i) * tw, targets.begin() + long(i + 1) * tw);
-    }
+    const Gathered b = gather(index, coords, cfg.in_dim, targets, tw);
     const double scale = 1.0 / (double(batch) * cfg.out_dim);
-    const ReferencePass ref = reference_training(cfg, p, bx.data(), batch, mode, [&](const double* out, double* adj) {
-      return squared_error<double>(kind, cfg.in_dim, cfg.out_dim, out, bt.data(), batch, scale, adj);
+    const ReferencePass ref = reference_training(cfg, p, b.coords.data(), batch, mode, [&](const double* out, double* adj) {
+      return squared_error<double>(kind, cfg.in_dim, cfg.out_dim, out, b.targets.data(), batch, scale, adj);
     });
     const EmulatedPass em =
         emulated_training(DeviceMlp(cfg, mode), p, training_view(coords, targets, kind), index.data(), batch, capacity);
@@ -187,63 +215,34 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
   }
 }
 
-// The SDF loss (3 -> 1, gradient jets), with a batch of surface points and off-surface points.
-TEST(EmulationSdf, LossAndGradientMatchCpuDouble) {
+// The SDF loss (3 -> 1), with a batch of surface points and off-surface points, on both paths: the
+// gradient jets and the reverse path (DeviceMlp with reverse = true), each against the CPU's gradient
+// jets in double: the loss, the gradient, and the last chunk's phi and grad phi (the jets' layout).
+TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnBothPaths) {
   NetworkConfig cfg;
   cfg.in_dim = 3;
   cfg.out_dim = 1;
   cfg.hidden_features = 24;
   cfg.hidden_layers = 2;
   const std::vector<float> p = init_parameters(cfg, 7);
-  const size_t n_on = 90, n_off = 60, n = n_on + n_off, capacity = 64;
-  const std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 41);
-  std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 42);
-  for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i < n_on ? 1.0f : 0.0f;
-  const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
-                                               [&](const double* out, double* adj) {
-                                                 return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
-                                               });
-  cuda::TrainingView view = training_view(coords, targets, LossKind::Sdf);
-  view.sdf_on = n_on;
-  view.sdf_off = n_off;
-  const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient), p, view, nullptr, n, capacity);
-  EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss);
-  EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5);
+  const SdfCase data(90, 60, 41);
+  const size_t n = data.n_on + data.n_off, capacity = 64;
+  const ReferencePass ref = data.reference(cfg, p);
+  for (bool reverse : {false, true}) {
+    const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse);
+    EXPECT_EQ(mlp.fused_first_layer(), !reverse);
+    const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
+    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << (reverse ? "reverse" : "jets");
+    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << (reverse ? "reverse" : "jets");
+    const size_t last = n - (n - 1) / capacity * capacity, first = n - last;
+    const std::vector<float> out(em.buffers.out, em.buffers.out + last * 4);
+    const std::vector<double> want(ref.out.begin() + long(first * 4), ref.out.end());
+    EXPECT_LT(rel_err(out, want), 1e-5) << (reverse ? "reverse" : "jets");
+  }
 }
 
-// The reverse path (DeviceMlp with reverse = true): the same loss and gradient as the CPU's
-// gradient jets in double, for the SDF loss and for one-channel gradient supervision through a
-// random batch index and ragged chunks, for the activations with and without the encoding.
-TEST(EmulationReverse, SdfLossAndGradientMatchCpuDouble) {
-  NetworkConfig cfg;
-  cfg.in_dim = 3;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 24;
-  cfg.hidden_layers = 2;
-  const std::vector<float> p = init_parameters(cfg, 7);
-  const size_t n_on = 90, n_off = 60, n = n_on + n_off, capacity = 64;
-  const std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 41);
-  std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 42);
-  for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i < n_on ? 1.0f : 0.0f;
-  const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
-                                               [&](const double* out, double* adj) {
-                                                 return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
-                                               });
-  cuda::TrainingView view = training_view(coords, targets, LossKind::Sdf);
-  view.sdf_on = n_on;
-  view.sdf_off = n_off;
-  const DeviceMlp mlp(cfg, JetMode::Gradient, false, /*reverse=*/true);
-  ASSERT_FALSE(mlp.fused_first_layer());
-  const EmulatedPass em = emulated_training(mlp, p, view, nullptr, n, capacity);
-  EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss);
-  EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5);
-  // The last chunk's phi and grad phi, in the jets' layout.
-  const size_t last = n - (n - 1) / capacity * capacity, first = n - last;
-  const std::vector<float> out(em.buffers.out, em.buffers.out + last * 4);
-  const std::vector<double> want(ref.out.begin() + long(first * 4), ref.out.end());
-  EXPECT_LT(rel_err(out, want), 1e-5);
-}
-
+// The reverse path on one-channel gradient supervision, through a random batch index and ragged
+// chunks, for activations with and without the encoding, against the CPU's gradient jets in double.
 TEST(EmulationReverse, OneChannelGradientSupervisionMatchesCpuDouble) {
   for (Case c : {Case{Activation::Sine, 2}, Case{Activation::ReluPE, 2}, Case{Activation::Tanh, 3},
                  Case{Activation::Elu, 1}}) {
@@ -257,15 +256,11 @@ TEST(EmulationReverse, OneChannelGradientSupervisionMatchesCpuDouble) {
     for (auto& i : index) i = uint32_t(rng() % count);
     const int tw = cfg.in_dim;
     const std::vector<float> targets = uniform(count * size_t(tw), -1.0f, 1.0f, 22);
-    std::vector<float> bx, bt;
-    for (uint32_t i : index) {
-      bx.insert(bx.end(), coords.begin() + long(i) * cfg.in_dim, coords.begin() + long(i + 1) * cfg.in_dim);
-      bt.insert(bt.end(), targets.begin() + long(i) * tw, targets.begin() + long(i + 1) * tw);
-    }
+    const Gathered b = gather(index, coords, cfg.in_dim, targets, tw);
     const ReferencePass ref =
-        reference_training(cfg, p, bx.data(), batch, JetMode::Gradient, [&](const double* out, double* adj) {
-          return squared_error<double>(LossKind::Gradient, cfg.in_dim, 1, out, bt.data(), batch, 1.0 / double(batch),
-                                       adj);
+        reference_training(cfg, p, b.coords.data(), batch, JetMode::Gradient, [&](const double* out, double* adj) {
+          return squared_error<double>(LossKind::Gradient, cfg.in_dim, 1, out, b.targets.data(), batch,
+                                       1.0 / double(batch), adj);
         });
     const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p,
                                               training_view(coords, targets, LossKind::Gradient), index.data(), batch,
@@ -284,20 +279,11 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
   const std::vector<float> p = init_parameters(cfg, 4);
   std::vector<float> rounded(p.size());
   for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
-  const size_t n = 80;
-  std::vector<float> coords = uniform(n * 3, -1.0f, 1.0f, 51);
-  std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 52);
-  for (size_t i = 0; i < n; ++i) targets[i * 4 + 3] = i % 2 ? 1.0f : 0.0f;
-  const size_t n_on = n / 2, n_off = n - n_on;
-  const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Gradient,
-                                               [&](const double* out, double* adj) {
-                                                 return sdf_loss<double>(out, targets.data(), n, n_on, n_off, adj);
-                                               });
-  cuda::TrainingView view = training_view(coords, targets, LossKind::Sdf);
-  view.sdf_on = n_on;
-  view.sdf_off = n_off;
-  const EmulatedPass em =
-      emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true), p, view, nullptr, n, n, rounded.data());
+  const SdfCase data(40, 40, 51);
+  const size_t n = data.n_on + data.n_off;
+  const ReferencePass ref = data.reference(cfg, p);
+  const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true), p, data.view(),
+                                            nullptr, n, n, rounded.data());
   EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
   const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
   EXPECT_LT(loss_err, 2e-3);
