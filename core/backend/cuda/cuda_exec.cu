@@ -354,6 +354,15 @@ size_t CudaExec::scratch_doubles() { return size_t(kMaxLossBlocks); }
 
 void CudaExec::launched(const char* what) const { check_cuda(cudaGetLastError(), what); }
 
+void CudaExec::reduce_feature_partials(int blocks, int w, float* dst, const char* what) {
+  ReduceTarget target;
+  target.quantities = 1;
+  target.dst[0] = dst;
+  target.stride[0] = 1;
+  reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, blocks, w, target);
+  launched(what);
+}
+
 void CudaExec::gemm(const GemmCall& g) {
   const float one = 1.0f;
   const cublasComputeType_t compute = g.tf32_ok ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -411,13 +420,7 @@ void CudaExec::act_backward(JetMode mode, const ActBackward& a, float* bias_grad
   SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
 #undef SIREN_LAUNCH
   launched("activation adjoint kernel");
-  ReduceTarget target;
-  target.quantities = 1;
-  target.dst[0] = bias_grad;
-  target.stride[0] = 1;
-  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y),
-                                                                                         a.w, target);
-  launched("bias gradient reduction");
+  reduce_feature_partials(int(t.grid.y), a.w, bias_grad, "bias gradient reduction");
 }
 
 void CudaExec::add_value_bias(float* out, const float* b, size_t n, int rows, int c) {
@@ -430,13 +433,7 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
   const Tiling t = feature_tiling(w, n, reduce_cap(sm_count_));
   value_row_sums_kernel<<<t.grid, t.block, 0, stream_>>>(m, n, rows, w, partials_);
   launched("output bias gradient kernel");
-  ReduceTarget target;
-  target.quantities = 1;
-  target.dst[0] = dst;
-  target.stride[0] = 1;
-  reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y), w,
-                                                                                       target);
-  launched("output bias gradient reduction");
+  reduce_feature_partials(int(t.grid.y), w, dst, "output bias gradient reduction");
 }
 
 void CudaExec::rev_delta(const RevLayer& a) {
@@ -464,13 +461,7 @@ void CudaExec::rev_down(const RevLayer& a, float* bias_grad) {
   else
     rev_down_kernel<false><<<t.grid, t.block, 0, stream_>>>(a, partials_);
   launched("reverse adjoint kernel");
-  ReduceTarget target;
-  target.quantities = 1;
-  target.dst[0] = bias_grad;
-  target.stride[0] = 1;
-  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, int(t.grid.y),
-                                                                                         a.w, target);
-  launched("bias gradient reduction");
+  reduce_feature_partials(int(t.grid.y), a.w, bias_grad, "bias gradient reduction");
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {

@@ -86,6 +86,8 @@ class CudaExec final : public JetExec {
 
  private:
   void launched(const char* what) const;
+  // dst[i] += the sum over `blocks` of the scratch's partials [block][i], i < w (one quantity).
+  void reduce_feature_partials(int blocks, int w, float* dst, const char* what);
 
   cudaStream_t stream_;
   const Cublas& blas_;
