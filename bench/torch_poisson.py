@@ -150,8 +150,9 @@ def main():
     result = {"image": os.path.basename(args.image), "size": img.shape[0], "supervise": args.supervise,
               "steps": args.steps, "lr": args.lr}
 
-    def write(torch_result):
-        result["torch"] = torch_result
+    def write(torch_result=None):
+        if torch_result is not None:
+            result["torch"] = torch_result
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(result, f, indent=2)
@@ -162,10 +163,8 @@ def main():
     if args.siren:
         ours = fit_ours(args, img.shape[0])
         result["ours"] = {k: ours[k] for k in ("psnr_db", "final_loss", "ms_per_step")}
+        write()
     print(json.dumps(result, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
 
 
 if __name__ == "__main__":

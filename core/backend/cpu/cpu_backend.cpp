@@ -22,6 +22,10 @@ int cpu_threads() { return std::max(1, omp_get_max_threads()); }
 
 namespace {
 
+// Samples per chunk on the reverse path (trainer and evaluate()): its five per-layer buffers of 256
+// samples take about the L2 that the jets' two take at ~1024 rows.
+constexpr size_t kReverseChunkSamples = 256;
+
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
@@ -178,9 +182,7 @@ class CpuTrainer final : public Trainer {
     return loss;
   }
 
-  // Samples per chunk: the jets' ~1024 GEMM rows; the reverse path's 256 (its five per-layer
-  // buffers then take about the L2 the jets' two take at d = 3).
-  size_t chunk_size() const { return reverse_ ? 256 : chunk_samples(mode_, data_->in_dim); }
+  size_t chunk_size() const { return reverse_ ? kReverseChunkSamples : chunk_samples(mode_, data_->in_dim); }
 
   Mlp<float> mlp_;
   std::optional<ReverseGradientMlp<float>> reverse_;  // set where uses_reverse_gradient()
@@ -231,7 +233,7 @@ FieldJets CpuBackend::evaluate(const NetworkConfig& config, const std::vector<fl
     // One output: phi and grad phi by reverse mode (half the work of 3-D gradient jets), already
     // in FieldJets' layout for one channel (phi; then d phi/dx_k per sample).
     const ReverseGradientMlp<float> rev(config);
-    const size_t chunk = 256;
+    const size_t chunk = kReverseChunkSamples;
     const long chunks = long((n + chunk - 1) / chunk);
     out.gradient.resize(n * size_t(d));
 #pragma omp parallel

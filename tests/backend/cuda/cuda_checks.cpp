@@ -160,9 +160,7 @@ std::string fmt_sci(double x) {
 class Report {
  public:
   void add(const std::string& what, double err, double tol) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%s%s %.2e", out_.tellp() > 0 ? ", " : "", what.c_str(), err);
-    out_ << buf;
+    out_ << (out_.tellp() > 0 ? ", " : "") << what << " " << fmt_sci(err);
     if (!(err <= tol)) {
       ok_ = false;
       char b2[64];
