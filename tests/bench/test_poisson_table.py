@@ -91,6 +91,12 @@ class PoissonTable(unittest.TestCase):
         r = self.table("--from-json", os.path.join(self.dir.name, "missing.json"))
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("missing.json", r.stderr)
+        for wrong in ({"meta": 5, "date": "x", "runs": {}}, {"meta": {}, "date": "x", "runs": {"sine": 3}},
+                      {"meta": {}, "date": "x", "runs": {}, "failed": [[1]]}):
+            r = self.table("--from-json", self.write("wrong.json", wrong))
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("is not a file of runs written by --json", r.stderr)
+            self.assertNotIn("Traceback", r.stderr)
         r = self.table("--supervise", "lap", "--from-json", corrupt)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("--supervise takes gradient and/or laplacian", r.stderr)
