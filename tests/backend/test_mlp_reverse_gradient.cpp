@@ -131,8 +131,8 @@ void expect_paths_agree(const NetworkConfig& cfg, LossKind kind) {
     for (size_t i = 0; i < data->count; ++i) data->targets[i * 4 + 3] = i % 3 ? 1.0f : 0.0f;
   const std::vector<float> p = init_parameters(cfg, 8);
   cpu::CpuBackend reverse, jets(cpu::CpuOptions{false});
-  ASSERT_TRUE(cpu::uses_reverse_gradient(cfg, kind, cpu::CpuOptions{}));
-  ASSERT_FALSE(cpu::uses_reverse_gradient(cfg, kind, cpu::CpuOptions{false}));
+  ASSERT_TRUE(cpu::uses_reverse_gradient(cfg, loss_jet_mode(kind), cpu::CpuOptions{}));
+  ASSERT_FALSE(cpu::uses_reverse_gradient(cfg, loss_jet_mode(kind), cpu::CpuOptions{false}));
   std::vector<float> gr, gj;
   const double lr = reverse.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gr);
   const double lj = jets.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gj);
@@ -169,10 +169,10 @@ TEST(CpuEvaluateReverseGradient, AgreesWithJets) {
 
 TEST(CpuTrainerReverseGradient, OnlyForFirstDerivativesOfOneOutput) {
   NetworkConfig cfg = scalar_config({Activation::Sine, 2});
-  EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, LossKind::Value, {}));
-  EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, LossKind::Laplacian, {}));
+  EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, loss_jet_mode(LossKind::Value), {}));
+  EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, loss_jet_mode(LossKind::Laplacian), {}));
   cfg.out_dim = 3;  // colour gradient supervision (blend): jets
-  EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, LossKind::Gradient, {}));
+  EXPECT_FALSE(cpu::uses_reverse_gradient(cfg, loss_jet_mode(LossKind::Gradient), {}));
 }
 
 TEST(ReverseGradientMlp, NeedsOneOutput) {

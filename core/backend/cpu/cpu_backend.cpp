@@ -54,7 +54,7 @@ class CpuTrainer final : public Trainer {
     const int threads = cpu_threads();
     grads_.resize(size_t(threads));
     for (int t = 0; t < threads; ++t) grads_[size_t(t)].assign(params_.size(), 0.0f);
-    if (uses_reverse_gradient(cfg, data_->loss, options)) {
+    if (uses_reverse_gradient(cfg, mode_, options)) {
       reverse_.emplace(cfg);
       reverse_ws_.resize(size_t(threads));
       for (auto& ws : reverse_ws_) ws.reserve(cfg, chunk_size(), true);
@@ -201,9 +201,8 @@ class CpuTrainer final : public Trainer {
 
 }  // namespace
 
-bool uses_reverse_gradient(const NetworkConfig& config, LossKind loss, const CpuOptions& options) {
-  return options.reverse_mode_gradient && loss_jet_mode(loss) == JetMode::Gradient &&
-         ReverseGradientMlp<float>::supports(config);
+bool uses_reverse_gradient(const NetworkConfig& config, JetMode mode, const CpuOptions& options) {
+  return options.reverse_mode_gradient && mode == JetMode::Gradient && ReverseGradientMlp<float>::supports(config);
 }
 
 CpuBackend::CpuBackend(CpuOptions options) : options_(options) { (void)blas_info(); }
@@ -229,7 +228,7 @@ FieldJets CpuBackend::evaluate(const NetworkConfig& config, const std::vector<fl
   out.value.resize(n * size_t(c));
   if (mode != JetMode::Value) out.gradient.resize(n * size_t(c) * d);
   if (mode == JetMode::Laplacian) out.laplacian.resize(n * size_t(c));
-  if (mode == JetMode::Gradient && options_.reverse_mode_gradient && ReverseGradientMlp<float>::supports(config)) {
+  if (uses_reverse_gradient(config, mode, options_)) {
     // One output: phi and grad phi by reverse mode (half the work of 3-D gradient jets), already
     // in FieldJets' layout for one channel (phi; then d phi/dx_k per sample).
     const ReverseGradientMlp<float> rev(config);

@@ -28,9 +28,9 @@ class CpuBackend final : public Backend {
   CpuOptions options_;
 };
 
-// Whether a trainer of this network and loss takes the reverse-mode input gradient: a loss of the
-// value and first derivatives (gradient jets) on a network with one output.
-bool uses_reverse_gradient(const NetworkConfig& config, LossKind loss, const CpuOptions& options);
+// Whether work in this jet mode on this network takes the reverse-mode input gradient: the value
+// and first derivatives (a trainer's loss_jet_mode, or evaluate()'s mode) of a network with one output.
+bool uses_reverse_gradient(const NetworkConfig& config, JetMode mode, const CpuOptions& options);
 
 // Samples per chunk: about 1024 GEMM rows. Single-threaded sgemm is near its peak there already and
 // a layer's jets (1 MiB at width 256) stay in L2 between the GEMM and the elementwise pass. On the
