@@ -5,15 +5,17 @@
 //   laplacian  same, supervised on the 3 Laplacians (jets: 4 rows per point)
 //   sdf        3 -> 256x4 -> 1, the reference's SDF loss (LossKind::Sdf) on 200,000 surface points of a
 //              sphere with their normals plus 200,000 fresh off-surface points per step, with gradient
-//              jets (4 rows per point) and gradient clipping at 1, as torch_reference.py's sdf mode.
-//   sdf-reverse  the same step with the value and input gradient by reverse mode
-//              (CudaOptions::reverse_mode_gradient: half the GEMM work), in the same run.
+//              clipping at 1, as torch_reference.py's sdf mode; the value and input gradient by
+//              reverse mode (CudaOptions::reverse_mode_gradient, the default).
+//   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
 // Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
 // cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
-// compared, and evaluate() of a 256x256 grid.
+// compared, and evaluate() of a 256x256 grid. With --profile, each configuration also runs a few
+// eager steps with an event after every kernel and GEMM and prints where the step's time goes
+// (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
-// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-reverse] [--precision fp32|tf32|both]
-//                         [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
+// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets] [--precision fp32|tf32|both]
+//                         [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -52,7 +54,7 @@ Config make_config(const std::string& mode) {
   c.net.hidden_features = 256;
   c.net.hidden_layers = 3;
   c.clip = 0;
-  if (mode == "sdf" || mode == "sdf-reverse") {
+  if (mode == "sdf" || mode == "sdf-jets") {
     c.net.in_dim = 3;
     c.net.out_dim = 1;
     c.loss = LossKind::Sdf;
@@ -105,11 +107,14 @@ struct Timing {
   bool graph = false;
 };
 
-Timing time_steps(cuda::CudaBackend& backend, const Config& c, int warmup, double min_seconds) {
-  auto data = make_data(c);
+std::unique_ptr<Trainer> make_trainer(cuda::CudaBackend& backend, const Config& c) {
   AdamConfig adam;
   adam.clip_grad_norm = c.clip;
-  auto t = backend.make_trainer(c.net, init_parameters(c.net, 0), adam, data, 0, 0);
+  return backend.make_trainer(c.net, init_parameters(c.net, 0), adam, make_data(c), 0, 0);
+}
+
+Timing time_steps(cuda::CudaBackend& backend, const Config& c, int warmup, double min_seconds) {
+  auto t = make_trainer(backend, c);
   Timing r;
   r.loss_first = t->step().loss;
   for (int i = 1; i < warmup; ++i) t->step();
@@ -129,6 +134,15 @@ Timing time_steps(cuda::CudaBackend& backend, const Config& c, int warmup, doubl
   r.loss_last = last.loss;
   r.graph = cuda::uses_graph(*t);
   return r;
+}
+
+// A few eager steps, each kernel and GEMM timed (after warm-up steps, whose times are dropped).
+std::vector<cuda::OpTime> profile_steps(cuda::CudaBackend& backend, const Config& c, int steps) {
+  auto t = make_trainer(backend, c);
+  for (int i = 0; i < 3; ++i) t->step();
+  cuda::op_profile(*t);
+  for (int i = 0; i < steps; ++i) t->step();
+  return cuda::op_profile(*t);
 }
 
 double time_evaluate(cuda::CudaBackend& backend, JetMode mode) {
@@ -154,21 +168,22 @@ std::vector<std::string> split(const std::string& s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-reverse]\n"
+               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets]\n"
                "                        [--precision fp32|tf32|both]\n"
-               "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]\n");
+               "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-reverse"};
+  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-jets"};
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
   double min_seconds = 1.5;
   int warmup = 10;
   std::string json_path;
   bool evaluate = true;
+  bool profile = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -188,12 +203,14 @@ int main(int argc, char** argv) {
       json_path = value();
     } else if (a == "--no-evaluate") {
       evaluate = false;
+    } else if (a == "--profile") {
+      profile = true;
     } else {
       return usage();
     }
   }
   for (const std::string& m : modes)
-    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-reverse") return usage();
+    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-jets") return usage();
 
   try {
     const cuda::Availability avail = cuda::probe();
@@ -220,6 +237,23 @@ int main(int argc, char** argv) {
     const double tf32 = cuda::measure_gemm_flops(true);
     std::printf("cuBLAS 8192^3 GEMM: FP32 %.1f TFLOP/s, TF32 %.1f TFLOP/s\n", fp32 * 1e-12, tf32 * 1e-12);
     out["gemm_tflops"] = {{"fp32", fp32 * 1e-12}, {"tf32", tf32 * 1e-12}};
+    if (profile) {
+      const double copy = cuda::measure_copy_bandwidth();
+      std::printf("device-to-device copy: %.0f GB/s (read + write)\n", copy * 1e-9);
+      out["copy_gb_per_s"] = copy * 1e-9;
+      // The input-gradient GEMM's layouts (256 x points x 256): W as stored (NN), a transposed copy
+      // (TN, DeviceMlp's TF32 path), and that copy misaligned by one float.
+      for (const bool t : {false, true})
+        for (const int pts : {65536, 400000}) {
+          const double nn = cuda::time_gemm(256, pts, 256, false, 0, t, 0);
+          const double tn = cuda::time_gemm(256, pts, 256, true, 0, t, 0);
+          const double tn1 = cuda::time_gemm(256, pts, 256, true, 1, t, 0);
+          std::printf("GEMM 256x%dx256 %s: NN %.1f us, TN %.1f us, TN misaligned %.1f us\n", pts, t ? "tf32" : "fp32",
+                      nn * 1e3, tn * 1e3, tn1 * 1e3);
+          out["gemm_layouts"].push_back({{"points", pts}, {"precision", t ? "tf32" : "fp32"}, {"nn_us", nn * 1e3},
+                                         {"tn_us", tn * 1e3}, {"tn_misaligned_us", tn1 * 1e3}});
+        }
+    }
     save();
     std::printf("%-11s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
                 "floor ms", "x floor", "steps", "loss first -> last");
@@ -227,17 +261,16 @@ int main(int argc, char** argv) {
       cuda::CudaOptions o;
       o.precision = p;
       cuda::CudaBackend backend(o);
-      std::unique_ptr<cuda::CudaBackend> reverse_backend;  // made when a mode asks for it
+      cuda::CudaOptions jo = o;  // sdf-jets: the gradient jets instead of reverse mode
+      jo.reverse_mode_gradient = false;
+      cuda::CudaBackend jets_backend(jo);
       for (const std::string& m : modes) {
         const Config c = make_config(m);
-        const bool reverse = m == "sdf-reverse";
-        if (reverse && !reverse_backend) {
-          cuda::CudaOptions r = o;
-          r.reverse_mode_gradient = true;
-          reverse_backend = std::make_unique<cuda::CudaBackend>(r);
-        }
-        const Timing t = time_steps(reverse ? *reverse_backend : backend, c, warmup, min_seconds);
+        cuda::CudaBackend& be = m == "sdf-jets" ? jets_backend : backend;
+        const Timing t = time_steps(be, c, warmup, min_seconds);
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
+        const bool reverse = be.options().reverse_mode_gradient &&
+                             cuda::DeviceMlp::reverse_supported(c.net, loss_jet_mode(c.loss));
         const cuda::DeviceMlp mlp(c.net, loss_jet_mode(c.loss), false, reverse);
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
         const double flops = mlp.train_flops(evaluated);
@@ -258,6 +291,26 @@ int main(int argc, char** argv) {
                                   {"loss_first", t.loss_first},
                                   {"loss_last", t.loss_last}});
         save();
+        if (profile) {
+          cuda::CudaOptions po = be.options();
+          po.profile_ops = true;
+          cuda::CudaBackend pb(po);
+          const int steps = 5;
+          std::vector<cuda::OpTime> ops = profile_steps(pb, c, steps);
+          double total = 0;
+          for (const auto& op : ops) total += op.ms;
+          std::printf("  profile (%d eager steps, an event after each operation): %.3f ms/step\n", steps, total / steps);
+          std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.ms > b.ms; });
+          nlohmann::json pj = nlohmann::json::array();
+          for (const auto& op : ops) {
+            std::printf("    %-40s %6.1f calls %9.1f us/call %8.3f ms/step %5.1f%%\n", op.op.c_str(),
+                        double(op.calls) / steps, op.ms * 1e3 / double(op.calls), op.ms / steps, 100 * op.ms / total);
+            pj.push_back({{"op", op.op}, {"calls_per_step", double(op.calls) / steps}, {"ms_per_step", op.ms / steps}});
+          }
+          out["results"].back()["profile"] = pj;
+          std::fflush(stdout);
+          save();
+        }
       }
       if (evaluate) {
         for (JetMode jm : {JetMode::Value, JetMode::Laplacian}) {

@@ -14,6 +14,7 @@
 #include "core/backend/cuda/cublas_loader.h"
 #include "core/backend/cuda/cuda_exec.h"
 #include "core/backend/cuda/device_mlp.h"
+#include "core/backend/cuda/op_profiler.h"
 #include "core/util/error.h"
 
 namespace siren::cuda {
@@ -122,7 +123,9 @@ class Stream {
 
 class Event {
  public:
-  Event() { check_cuda(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming), "creating an event"); }
+  explicit Event(bool timing = false) {
+    check_cuda(cudaEventCreateWithFlags(&e_, timing ? cudaEventDefault : cudaEventDisableTiming), "creating an event");
+  }
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
   ~Event() {
@@ -339,11 +342,12 @@ class CudaTrainer final : public Trainer {
     blas_ = std::make_unique<BlasHandle>(*dev_->blas, stream_->get());
     exec_ = std::make_unique<CudaExec>(stream_->get(), *dev_->blas, blas_->get(), dev_->sm_count);
     const cudaStream_t s = stream_->get();
+    if (opts_.profile_ops) profiler_ = std::make_unique<OpProfiler>(s);
     const int tw = target_width(data_->loss, cfg.in_dim, cfg.out_dim);
     try {
       params_.allocate(np_, "the parameters");
       grads_.allocate(np_, "the gradient");
-      if (mlp_.tf32()) rounded_.allocate(np_, "the TF32 copy of the parameters");
+      if (mlp_.tf32()) rounded_.allocate(mlp_.rounded_floats(), "the TF32 copy of the parameters");
       m_.allocate(np_, "Adam's first moment");
       v_.allocate(np_, "Adam's second moment");
       coords_.allocate(data_->count * size_t(cfg.in_dim), "the training coordinates");
@@ -489,6 +493,11 @@ class CudaTrainer final : public Trainer {
     return latest_;
   }
   bool graphed() const { return graph_ != nullptr; }
+  std::vector<OpTime> profile() {
+    if (!profiler_) throw Error("op_profile: the trainer was not made with CudaOptions::profile_ops");
+    use_device(dev_->id);
+    return profiler_->collect();
+  }
 
  private:
   bool sdf() const { return data_->loss == LossKind::Sdf; }
@@ -515,7 +524,7 @@ class CudaTrainer final : public Trainer {
     view.loss = data_->loss;
     view.sdf_on = sdf_on;
     view.sdf_off = sdf_off;
-    if (mlp_.tf32()) exec_->round_copy(params_.get(), rounded_.get(), np_);
+    mlp_.round_parameters(*exec_, params_.get(), rounded_.get());
     mlp_.train(*exec_, params_.get(), view, index, n, capacity_, buffers_, grads_.get(), loss_sum, rounded_.get());
   }
 
@@ -524,7 +533,9 @@ class CudaTrainer final : public Trainer {
   // the seed): the step count, the sampler's draw and the learning rate live in device memory.
   void record_step() {
     const cudaStream_t s = stream_->get();
+    if (profiler_) profiler_->begin();
     check_cuda(cudaMemsetAsync(grads_.get(), 0, np_ * sizeof(float), s), "clearing the gradient");
+    if (profiler_) profiler_->mark("gradient clearing");
     const uint32_t* index = nullptr;
     if (batch_ < data_->count) {
       exec_->sample(index_.get(), batch_, data_->count, seed_, counters_.get());
@@ -555,12 +566,19 @@ class CudaTrainer final : public Trainer {
     const cudaStream_t s = stream_->get();
     // The first step after a (re)configuration runs as plain launches: it loads the kernels (CUDA
     // loads modules lazily) and warms up cuBLAS outside a capture; the next one is captured.
-    if (opts_.graphs && !graph_ && !graph_failed_ && warm_) capture();
+    if (opts_.graphs && !profiler_ && !graph_ && !graph_failed_ && warm_) capture();
     if (graph_) {
       check_cuda(cudaGraphLaunch(graph_, s), "launching the training step");
       return;
     }
-    record_step();
+    exec_->set_profiler(profiler_.get());  // the eager launches of the steps only
+    try {
+      record_step();
+    } catch (...) {
+      exec_->set_profiler(nullptr);
+      throw;
+    }
+    exec_->set_profiler(nullptr);
     warm_ = true;
   }
 
@@ -630,6 +648,7 @@ class CudaTrainer final : public Trainer {
   std::unique_ptr<Stream> stream_;
   std::unique_ptr<BlasHandle> blas_;
   std::unique_ptr<CudaExec> exec_;
+  std::unique_ptr<OpProfiler> profiler_;  // CudaOptions::profile_ops
   std::unique_ptr<Event[]> events_;  // kRing of them: step h's loss copy is followed by event h % kRing
 
   DeviceArray<float> params_, grads_, m_, v_, coords_, targets_, work_, scratch_f_;
@@ -727,7 +746,11 @@ FieldJets CudaBackend::evaluate(const NetworkConfig& config, const std::vector<f
   const cudaStream_t s = im.eval_stream->get();
   CudaExec exec(s, *im.dev->blas, im.eval_blas->get(), im.dev->sm_count);
   const size_t np = params.size();
-  if (im.eval_params.size() < 2 * np) im.eval_params.allocate(2 * np, "the parameters");  // and their TF32 copy
+  // The parameters and their TF32 copy, 256-byte aligned as the trainer's own allocation (cuBLAS's
+  // fast TF32 kernels need aligned operands).
+  const size_t rounded_at = DeviceMlp::aligned_floats(np);
+  if (im.eval_params.size() < rounded_at + mlp.rounded_floats())
+    im.eval_params.allocate(rounded_at + mlp.rounded_floats(), "the parameters");
   const size_t sf = CudaExec::scratch_floats(config, im.dev->sm_count);
   if (im.eval_scratch_f.size() < sf) im.eval_scratch_f.allocate(sf, "reduction scratch");
   if (im.eval_scratch_d.size() < CudaExec::scratch_doubles())
@@ -758,8 +781,8 @@ FieldJets CudaBackend::evaluate(const NetworkConfig& config, const std::vector<f
   }
   const MlpBuffers buffers = mlp.carve(im.eval_work.get(), capacity, false);
   upload(im.eval_params.get(), params.data(), np * sizeof(float), s, "uploading the parameters");
-  float* rounded = im.eval_params.get() + np;
-  if (mlp.tf32()) exec.round_copy(im.eval_params.get(), rounded, np);
+  float* rounded = im.eval_params.get() + rounded_at;
+  mlp.round_parameters(exec, im.eval_params.get(), rounded);
 
   float* dv = im.eval_out.get();
   float* dg = dv + capacity * size_t(c);
@@ -801,24 +824,35 @@ StepStats synchronize(Trainer& trainer) {
   return t->synchronize();
 }
 
+std::vector<OpTime> op_profile(Trainer& trainer) {
+  auto* t = dynamic_cast<CudaTrainer*>(&trainer);
+  if (!t) throw Error("op_profile: not a CUDA trainer");
+  return t->profile();
+}
+
 bool uses_graph(const Trainer& trainer) {
   const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
   return t && t->graphed();
 }
 
 double measure_gemm_flops(bool tf32, int n, int device) {
+  return 2.0 * double(n) * n * n / (time_gemm(n, n, n, false, 0, tf32, device) * 1e-3);
+}
+
+double time_gemm(int m, int n, int k, bool trans_a, size_t a_offset, bool tf32, int device) {
   DeviceInfo info;
   std::string why;
   if (!open_device(device, &info, &why)) throw Error("the CUDA backend cannot be used: " + why);
   Stream stream;
   BlasHandle blas(*info.blas, stream.get());
-  const size_t elems = size_t(n) * size_t(n);
+  const int lda = trans_a ? k : m;
+  const size_t a_elems = size_t(lda) * size_t(trans_a ? m : k), b_elems = size_t(k) * size_t(n);
   DeviceArray<float> a, b, c;
-  a.allocate(elems, "GEMM benchmark");
-  b.allocate(elems, "GEMM benchmark");
-  c.allocate(elems, "GEMM benchmark");
+  a.allocate(a_offset + a_elems, "GEMM benchmark");
+  b.allocate(b_elems, "GEMM benchmark");
+  c.allocate(size_t(m) * size_t(n), "GEMM benchmark");
   // Random-ish, non-zero inputs (a fill kernel is not worth it: a host pattern uploaded once).
-  std::vector<float> host(elems);
+  std::vector<float> host(std::max(a_elems, b_elems));
   uint64_t x = 0x9E3779B97F4A7C15ull;
   for (float& v : host) {
     x ^= x << 13;
@@ -826,39 +860,55 @@ double measure_gemm_flops(bool tf32, int n, int device) {
     x ^= x << 17;
     v = float(int64_t(x >> 40) - (int64_t(1) << 23)) / float(1 << 23);
   }
-  upload(a.get(), host.data(), elems * sizeof(float), stream.get(), "GEMM benchmark");
-  upload(b.get(), host.data(), elems * sizeof(float), stream.get(), "GEMM benchmark");
+  upload(a.get() + a_offset, host.data(), a_elems * sizeof(float), stream.get(), "GEMM benchmark");
+  upload(b.get(), host.data(), b_elems * sizeof(float), stream.get(), "GEMM benchmark");
   const float one = 1.0f, zero = 0.0f;
   const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   auto run = [&] {
     check_cublas(*info.blas,
-                 info.blas->gemm_ex(blas.get(), CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a.get(), CUDA_R_32F, n, b.get(),
-                                    CUDA_R_32F, n, &zero, c.get(), CUDA_R_32F, n, compute, CUBLAS_GEMM_DEFAULT),
+                 info.blas->gemm_ex(blas.get(), trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one,
+                                    a.get() + a_offset, CUDA_R_32F, lda, b.get(), CUDA_R_32F, k, &zero, c.get(),
+                                    CUDA_R_32F, m, compute, CUBLAS_GEMM_DEFAULT),
                  "GEMM benchmark");
   };
-  cudaEvent_t start, stop;
-  check_cuda(cudaEventCreate(&start), "creating an event");
-  check_cuda(cudaEventCreate(&stop), "creating an event");
-  double best = 0;
-  try {
-    for (int i = 0; i < 3; ++i) run();  // warm-up (and clocks up)
-    for (int rep = 0; rep < 5; ++rep) {
-      const int iters = 5;
-      check_cuda(cudaEventRecord(start, stream.get()), "timing");
-      for (int i = 0; i < iters; ++i) run();
-      check_cuda(cudaEventRecord(stop, stream.get()), "timing");
-      check_cuda(cudaEventSynchronize(stop), "timing");
-      float ms = 0;
-      check_cuda(cudaEventElapsedTime(&ms, start, stop), "timing");
-      best = std::max(best, 2.0 * double(n) * n * n * iters / (double(ms) * 1e-3));
-    }
-  } catch (...) {
-    (void)cudaEventDestroy(start);
-    (void)cudaEventDestroy(stop);
-    throw;
+  Event start(true), stop(true);
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < 3; ++i) run();  // warm-up (and clocks up)
+  for (int rep = 0; rep < 5; ++rep) {
+    const int iters = 5;
+    check_cuda(cudaEventRecord(start.get(), stream.get()), "timing");
+    for (int i = 0; i < iters; ++i) run();
+    check_cuda(cudaEventRecord(stop.get(), stream.get()), "timing");
+    check_cuda(cudaEventSynchronize(stop.get()), "timing");
+    float ms = 0;
+    check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "timing");
+    best = std::min(best, double(ms) / iters);
   }
-  (void)cudaEventDestroy(start);
-  (void)cudaEventDestroy(stop);
+  return best;
+}
+
+double measure_copy_bandwidth(size_t bytes, int device) {
+  DeviceInfo info;
+  std::string why;
+  if (!open_device(device, &info, &why)) throw Error("the CUDA backend cannot be used: " + why);
+  Stream stream;
+  DeviceArray<float> a, b;
+  const size_t n = bytes / sizeof(float);
+  a.allocate(n, "copy benchmark");
+  b.allocate(n, "copy benchmark");
+  check_cuda(cudaMemsetAsync(a.get(), 0, n * sizeof(float), stream.get()), "copy benchmark");
+  Event start(true), stop(true);
+  double best = 0;
+  for (int rep = 0; rep < 6; ++rep) {  // the first is a warm-up
+    check_cuda(cudaEventRecord(start.get(), stream.get()), "timing");
+    check_cuda(cudaMemcpyAsync(b.get(), a.get(), n * sizeof(float), cudaMemcpyDeviceToDevice, stream.get()),
+               "copy benchmark");
+    check_cuda(cudaEventRecord(stop.get(), stream.get()), "timing");
+    check_cuda(cudaEventSynchronize(stop.get()), "timing");
+    float ms = 0;
+    check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "timing");
+    if (rep > 0) best = std::max(best, 2.0 * double(n * sizeof(float)) / (double(ms) * 1e-3));
+  }
   return best;
 }
 

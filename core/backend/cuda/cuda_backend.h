@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/backend/backend.h"
 
@@ -36,10 +37,12 @@ struct CudaOptions {
   size_t workspace_bytes = 0;
   int device = 0;
   // Value and input gradient of one-output networks (SDFs, one-channel gradient supervision) by
-  // reverse mode (DeviceMlp's reverse path): half the GEMM work of gradient jets for SDFs. Off by
-  // default until measured and checked on a GPU (the host emulation checks its math; the CPU backend,
-  // measured 1.98x faster on SDFs, has it on): scripts/gpu-check runs both.
-  bool reverse_mode_gradient = false;
+  // reverse mode (DeviceMlp's reverse path): half the GEMM work of gradient jets for SDFs, measured
+  // 1.69x (FP32) and 1.38x (TF32) faster per SDF step on an H200; false: gradient jets.
+  bool reverse_mode_gradient = true;
+  // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
+  // with an event after each, never as a CUDA graph. For the benchmarks.
+  bool profile_ops = false;
 };
 
 struct Availability {
@@ -79,11 +82,28 @@ class CudaBackend final : public Backend {
 // last one. Throws siren::Error for any other trainer.
 StepStats synchronize(Trainer& trainer);
 
+// One operation's share of the profiled steps (CudaOptions::profile_ops).
+struct OpTime {
+  std::string op;  // the kernel's name, or "GEMM m x n x k" with transposes and precision
+  long calls = 0;
+  double ms = 0;   // summed over the calls
+};
+// The operations of the steps a trainer (made with profile_ops) took since the last call, in the
+// order they first ran; waits for the queued steps. Throws siren::Error for any other trainer.
+std::vector<OpTime> op_profile(Trainer& trainer);
+
 // Whether a trainer captured its step in a CUDA graph (for tests and benchmarks).
 bool uses_graph(const Trainer& trainer);
 
 // The cuBLAS matrix rate of this GPU: FLOP/s of an n x n x n FP32 (or TF32) GEMM, the best of a few
 // runs. For the benchmarks' "fraction of the floor".
 double measure_gemm_flops(bool tf32, int n = 8192, int device = 0);
+// Milliseconds of one cuBLAS GEMM C (m x n) = op(A) (m x k) * B (k x n), column-major, A's storage
+// a_offset floats past a 256-byte boundary; the best of a few runs. For comparing the layouts one
+// product can take (siren_bench_cuda --profile).
+double time_gemm(int m, int n, int k, bool trans_a, size_t a_offset, bool tf32, int device = 0);
+// The memory's rate: bytes read plus written per second by a device-to-device copy of `bytes`, the
+// best of a few runs. The floor of the elementwise kernels.
+double measure_copy_bandwidth(size_t bytes = size_t(1) << 30, int device = 0);
 
 }  // namespace siren::cuda

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/backend/cuda/cuda_exec.h"
+#include "core/backend/cuda/op_profiler.h"
 
 namespace siren::cuda {
 
@@ -77,13 +78,43 @@ __device__ __forceinline__ double block_sum(double v) {
   return s[0];
 }
 
+// The samples of this thread, kUnroll at a time: load(s) for each, then store(s, loaded) for each.
+// The same samples in the same order as one at a time (so sums come out bit for bit the same), but
+// with kUnroll samples' loads in flight: one sample's loads per thread kept the one-row kernels at
+// 58-76% of the device-to-device copy rate on an H200 (siren_bench_cuda --profile), as the compiler
+// cannot move a load above a store through pointers that may alias.
+constexpr int kUnroll = 4;
+template <class Load, class Store>
+__device__ __forceinline__ void sample_loop(size_t n, Load load, Store store) {
+  const size_t stride = sample_stride();
+  for (size_t s0 = first_sample(); s0 < n; s0 += kUnroll * stride) {
+    decltype(load(s0)) in[kUnroll];
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const size_t s = s0 + size_t(u) * stride;
+      if (s < n) in[u] = load(s);
+    }
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      const size_t s = s0 + size_t(u) * stride;
+      if (s < n) store(s, in[u]);
+    }
+  }
+}
+
 // ------------------------------------------------------------------------------- kernels
 
 template <int MODE, bool SINE>
 __global__ void __launch_bounds__(kThreads) act_forward_kernel(ActForward a) {
   const int i = feature();
   if (i >= a.w) return;
-  for (size_t s = first_sample(); s < a.n; s += sample_stride()) act_forward_at<MODE, SINE>(a, s, i);
+  if constexpr (MODE == int(JetMode::Value)) {
+    sample_loop(
+        a.n, [&](size_t s) { return act_value_load(a, s, i); },
+        [&](size_t s, const ValueIn& in) { act_value_store<SINE>(a, s, i, in); });
+  } else {
+    for (size_t s = first_sample(); s < a.n; s += sample_stride()) act_forward_at<MODE, SINE>(a, s, i);
+  }
 }
 
 template <int MODE, bool SINE>
@@ -92,8 +123,15 @@ __global__ void __launch_bounds__(kThreads) act_backward_kernel(ActBackward a, f
   const int i = feature();
   const bool live = i < a.w;
   float acc = 0.0f;
-  if (live)
-    for (size_t s = first_sample(); s < a.n; s += sample_stride()) acc += act_backward_at<MODE, SINE>(a, s, i);
+  if (live) {
+    if constexpr (MODE == int(JetMode::Value)) {
+      sample_loop(
+          a.n, [&](size_t s) { return act_value_adjoint_load(a, s, i); },
+          [&](size_t s, const ValueAdjIn& in) { acc += act_value_adjoint_store<SINE>(a, s, i, in); });
+    } else {
+      for (size_t s = first_sample(); s < a.n; s += sample_stride()) acc += act_backward_at<MODE, SINE>(a, s, i);
+    }
+  }
   block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(a.w) + size_t(i), live);
 }
 
@@ -131,14 +169,18 @@ template <bool SINE>
 __global__ void __launch_bounds__(kThreads) rev_delta_kernel(RevLayer a) {
   const int i = feature();
   if (i >= a.w) return;
-  for (size_t s = first_sample(); s < a.n; s += sample_stride()) rev_delta_at<SINE>(a, s, i);
+  sample_loop(
+      a.n, [&](size_t s) { return rev_load<RevOp::Delta>(a, s, i); },
+      [&](size_t s, const RevIn& in) { rev_delta_store<SINE>(a, s, i, in); });
 }
 
 template <bool SINE>
 __global__ void __launch_bounds__(kThreads) rev_up_kernel(RevLayer a) {
   const int i = feature();
   if (i >= a.w) return;
-  for (size_t s = first_sample(); s < a.n; s += sample_stride()) rev_up_at<SINE>(a, s, i);
+  sample_loop(
+      a.n, [&](size_t s) { return rev_load<RevOp::Up>(a, s, i); },
+      [&](size_t s, const RevIn& in) { rev_up_store<SINE>(a, s, i, in); });
 }
 
 template <bool SINE>
@@ -148,7 +190,9 @@ __global__ void __launch_bounds__(kThreads) rev_down_kernel(RevLayer a, float* p
   const bool live = i < a.w;
   float acc = 0.0f;
   if (live)
-    for (size_t s = first_sample(); s < a.n; s += sample_stride()) acc += rev_down_at<SINE>(a, s, i);
+    sample_loop(
+        a.n, [&](size_t s) { return rev_load<RevOp::Down>(a, s, i); },
+        [&](size_t s, const RevIn& in) { acc += rev_down_store<SINE>(a, s, i, in); });
   block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(a.w) + size_t(i), live);
 }
 
@@ -278,6 +322,15 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(uint32_t* idx, size_t 
     idx[i] = sample_index_at(seed, draw, i, count);
 }
 
+// Element e of dst (cols x rows): a few weight matrices per step, too small for a tiled transpose to pay.
+__global__ void __launch_bounds__(kThreads) round_transpose_kernel(const float* src, int rows, int cols, float* dst) {
+  const size_t n = size_t(rows) * size_t(cols);
+  for (size_t e = size_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += size_t(gridDim.x) * blockDim.x) {
+    const size_t c = e / size_t(rows), r = e % size_t(rows);  // dst row c, column r
+    dst[e] = round_tf32(src[r * size_t(cols) + c]);
+  }
+}
+
 __global__ void __launch_bounds__(kThreads) round_copy_kernel(const float* src, float* dst, size_t n) {
   for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
     dst[i] = round_tf32(src[i]);
@@ -352,7 +405,10 @@ size_t CudaExec::scratch_floats(const NetworkConfig& cfg, int sm_count) {
 
 size_t CudaExec::scratch_doubles() { return size_t(kMaxLossBlocks); }
 
-void CudaExec::launched(const char* what) const { check_cuda(cudaGetLastError(), what); }
+void CudaExec::launched(const char* what) const {
+  check_cuda(cudaGetLastError(), what);
+  if (profiler_) profiler_->mark(what);
+}
 
 void CudaExec::reduce_feature_partials(int blocks, int w, float* dst, const char* what) {
   ReduceTarget target;
@@ -371,6 +427,9 @@ void CudaExec::gemm(const GemmCall& g) {
                              g.n, g.k, &one, g.a, CUDA_R_32F, g.lda, g.b, CUDA_R_32F, g.ldb, &g.beta, g.c, CUDA_R_32F,
                              g.ldc, compute, CUBLAS_GEMM_DEFAULT),
                "GEMM");
+  if (profiler_)
+    profiler_->mark("GEMM " + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" + std::to_string(g.k) + " " +
+                    (g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") + (g.tf32_ok ? " tf32" : ""));
 }
 
 void CudaExec::encode(JetMode mode, const Encode& a) {
@@ -482,6 +541,12 @@ void CudaExec::loss(const LossArgs& a, double* loss_sum) {
   launched("loss kernel");
   add_partials_kernel<<<1, kThreads, 0, stream_>>>(loss_partials_, int(blocks), loss_sum);
   launched("loss reduction");
+}
+
+void CudaExec::round_transpose(const float* src, int rows, int cols, float* dst) {
+  const size_t n = size_t(rows) * size_t(cols);
+  round_transpose_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(src, rows, cols, dst);
+  launched("TF32 transposed weights");
 }
 
 void CudaExec::round_copy(const float* src, float* dst, size_t n) {

@@ -35,6 +35,8 @@ struct StepReport {
   double loss = 0;
 };
 
+class OpProfiler;
+
 class CudaExec final : public JetExec {
  public:
   // GEMMs with GemmCall::tf32_ok run on TF32 tensor cores (DeviceMlp sets it on its TF32 path).
@@ -64,9 +66,10 @@ class CudaExec final : public JetExec {
   void rev_input_gradient(const RevInput& a) override;
   void rev_direction(const RevInput& a) override;
 
+  void round_copy(const float* src, float* dst, size_t n) override;
+  void round_transpose(const float* src, int rows, int cols, float* dst) override;
+
   // The trainer's kernels.
-  // dst[i] = round_tf32(src[i]): the parameters' copy for the TF32 GEMMs.
-  void round_copy(const float* src, float* dst, size_t n);
   // idx[i] = uniform sample of [0, count) for i < n, from (seed, counters->draws, i).
   void sample(uint32_t* idx, size_t n, uint64_t count, uint64_t seed, const StepCounters* counters);
   // Sum of squares of g[0..n) into the scratch (read by adam_prepare); returns the partial count.
@@ -83,8 +86,11 @@ class CudaExec final : public JetExec {
   void extract(const Extract& a);
 
   cudaStream_t stream() const { return stream_; }
+  // Marks every launch from now on (null: none). Not while a CUDA graph is being captured.
+  void set_profiler(OpProfiler* p) { profiler_ = p; }
 
  private:
+  // Checks the launch just made; marks it for the profiler, if any.
   void launched(const char* what) const;
   // dst[i] += the sum over `blocks` of the scratch's partials [block][i], i < w (one quantity).
   void reduce_feature_partials(int blocks, int w, float* dst, const char* what);
@@ -95,6 +101,7 @@ class CudaExec final : public JetExec {
   int sm_count_;
   float* partials_ = nullptr;
   double* loss_partials_ = nullptr;
+  OpProfiler* profiler_ = nullptr;
 };
 
 // Whether this program holds kernels the current device can run (an architecture it was built

@@ -167,18 +167,36 @@ GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const f
   return g;
 }
 
-GemmCall DeviceMlp::input_grad(int layer, const float* weights, const float* dz, int ld_dz, float* dh_in,
-                               int rows) const {
-  // Column-major dH_in^T (fi x rows) = W-buffer (fi x fo) * dZ-buffer (fo x rows).
+void DeviceMlp::round_parameters(JetExec& ex, const float* params, float* rounded) const {
+  if (!tf32_) return;
+  const size_t np = cfg_.num_parameters();
+  ex.round_copy(params, rounded, np);
+  for (int l = 0; l < cfg_.num_linear_layers(); ++l)
+    if (tf32_layer(l))
+      ex.round_transpose(params + cfg_.weight_offset(l), cfg_.fan_out(l), cfg_.fan_in(l),
+                         rounded + transposed_offset() + cfg_.weight_offset(l));
+}
+
+GemmCall DeviceMlp::input_grad(int layer, const float* params, const float* rounded, const float* dz, int ld_dz,
+                               float* dh_in, int rows) const {
+  // Column-major dH_in^T (fi x rows) = W-buffer (fi x fo) * dZ-buffer (fo x rows); on TF32 layers
+  // op_T(W^T-buffer (fo x fi)) instead (the class comment says why).
   const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
   GemmCall g;
-  g.trans_a = false;
+  if (tf32_layer(layer)) {
+    if (!rounded) throw Error("internal: the TF32 path needs the rounded parameters");
+    g.trans_a = true;
+    g.a = rounded + transposed_offset() + cfg_.weight_offset(layer);  // round_parameters()'s transposed copy
+    g.lda = fo;
+  } else {
+    g.trans_a = false;
+    g.a = weights(layer, params, rounded);
+    g.lda = fi;
+  }
   g.trans_b = false;
   g.m = fi;
   g.n = rows;
   g.k = fo;
-  g.a = weights;
-  g.lda = fi;
   g.b = dz;
   g.ldb = ld_dz;
   g.beta = 0.0f;
@@ -255,7 +273,7 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
     ex.gemm(this->weight_grad(layer, h_in, cfg_.fan_in(layer), dz, cfg_.fan_out(layer), grads, rows));
   };
   auto input_grad = [&](int layer, const float* dz, float* dh_in) {
-    ex.gemm(this->input_grad(layer, weights(layer, params, rounded), dz, cfg_.fan_out(layer), dh_in, rows));
+    ex.gemm(this->input_grad(layer, params, rounded, dz, cfg_.fan_out(layer), dh_in, rows));
   };
 
   // The output layer is linear: its z-adjoint is the loss's adjoint.
@@ -345,12 +363,12 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   top.round_out = tf32_layer(acts - 1);
   ex.rev_delta(top);
   for (int l = acts - 1; l >= 1; --l) {
-    ex.gemm(input_grad(l, weights(l, params, rounded), b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
+    ex.gemm(input_grad(l, params, rounded, b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
     RevLayer r = rev_layer(l - 1, params, b, n);
     r.round_out = tf32_layer(l - 1);
     ex.rev_delta(r);
   }
-  ex.gemm(input_grad(0, weights(0, params, rounded), b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
+  ex.gemm(input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
   RevInput ri;
   ri.jac = b.input;
   ri.n = n;
@@ -394,7 +412,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   // The ordinary backward sweep from phi's adjoint, with the gradient sweep's zbar added.
   ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
   ex.value_row_sums(b.out_adjoint, n, 1 + d, 1, grads + cfg_.bias_offset(acts));
-  ex.gemm(input_grad(acts, weights(acts, params, rounded), b.out_adjoint, 1 + d, b.adj_a, rows));
+  ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
   float* hbar = b.adj_a;
   float* spare = b.adj_b;
   for (int l = acts - 1; l >= 0; --l) {
@@ -407,7 +425,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
     else
       ex.gemm(weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows));
     if (l > 0) {
-      ex.gemm(input_grad(l, weights(l, params, rounded), hbar, cfg_.fan_out(l), spare, rows));
+      ex.gemm(input_grad(l, params, rounded, hbar, cfg_.fan_out(l), spare, rows));
       std::swap(hbar, spare);
     }
   }

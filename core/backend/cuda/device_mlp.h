@@ -61,6 +61,10 @@ class JetExec {
   virtual void rev_down(const RevLayer& a, float* bias_grad) = 0;
   virtual void rev_input_gradient(const RevInput& a) = 0;
   virtual void rev_direction(const RevInput& a) = 0;
+  // The TF32 copy of the parameters (DeviceMlp::round_parameters): dst[i] = round_tf32(src[i]) for
+  // i < n; and dst (cols x rows, row-major) = the transpose of src (rows x cols, row-major), rounded.
+  virtual void round_copy(const float* src, float* dst, size_t n) = 0;
+  virtual void round_transpose(const float* src, int rows, int cols, float* dst) = 0;
 };
 
 // A chunk of samples: coordinates and (for random batches) the batch's sample indices.
@@ -94,9 +98,12 @@ struct MlpBuffers {
 
 // The TF32 path (tf32 = true): the hidden x hidden GEMMs run on TF32 tensor cores. Their operands
 // are stored already rounded to TF32 (the activations and adjoints by the kernels that write them,
-// the weights in a rounded copy of the parameters that the caller keeps: `rounded` below), so the
-// result does not depend on how the GEMM converts FP32 inputs. The first and the output layer, the
-// biases, the elementwise math and Adam stay FP32.
+// the weights in a rounded copy of the parameters that the caller keeps and refreshes with
+// round_parameters(): `rounded` below), so the result does not depend on how the GEMM converts FP32
+// inputs. The first and the output layer, the biases, the elementwise math and Adam stay FP32. The
+// copy also holds the TF32 layers' weights transposed, so that the input-gradient GEMMs read W as
+// the forward ones do (op(A) = T): cuBLAS's TF32 kernels for the untransposed form ran 1.2-1.4x
+// slower at these shapes on an H200 (siren_bench_cuda --profile), its FP32 ones did not.
 //
 // The reverse path (reverse = true; Gradient mode, one output): phi and grad phi by a backward sweep
 // and their adjoint by one forward sweep (core/backend/cpu/mlp_reverse_gradient.h), six one-row GEMM
@@ -125,8 +132,15 @@ class DeviceMlp {
   // Carves those buffers out of one allocation of floats_needed(capacity, training) floats.
   MlpBuffers carve(float* base, size_t capacity, bool training) const;
 
-  // Output jets of the chunk into b.out (bias included). `rounded`: the parameters rounded to TF32
-  // (round_tf32), needed on the TF32 path only.
+  // Floats of the TF32 copy of the parameters (0 off the TF32 path), and its refresh from params,
+  // needed after every change of the parameters before forward() and backward() read it.
+  size_t rounded_floats() const { return tf32_ ? transposed_offset() + size_t(cfg_.num_parameters()) : 0; }
+  // n floats rounded up to 256 bytes: where a copy placed after n floats of an allocation starts.
+  static size_t aligned_floats(size_t n) { return (n + 63) / 64 * 64; }
+  void round_parameters(JetExec& ex, const float* params, float* rounded) const;
+
+  // Output jets of the chunk into b.out (bias included). `rounded`: round_parameters()'s copy,
+  // needed on the TF32 path only.
   void forward(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
                const float* rounded = nullptr) const;
   // Adjoint of the last forward() of this chunk (same buffers, same input): reads b.out_adjoint and
@@ -153,13 +167,18 @@ class DeviceMlp {
   // (the reverse path reads the output's adjoint and the encoding with strides).
   GemmCall weight_grad(int layer, const float* h_in, int ld_in, const float* dz, int ld_dz, float* grads,
                        int rows) const;
-  GemmCall input_grad(int layer, const float* weights, const float* dz, int ld_dz, float* dh_in, int rows) const;
+  GemmCall input_grad(int layer, const float* params, const float* rounded, const float* dz, int ld_dz, float* dh_in,
+                      int rows) const;
   void forward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
                        const float* rounded) const;
   void backward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b, float* grads,
                         const float* rounded) const;
   RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, size_t n) const;
   bool tf32_layer(int layer) const;
+  // Where the transposed weights start in the TF32 copy: after the parameters, 256-byte aligned, so
+  // that each layer's copy is aligned as its weights are (cuBLAS's fast TF32 kernels need 16 bytes;
+  // at the parameter count, odd for most networks, the input-gradient GEMMs ran 2x slower).
+  size_t transposed_offset() const { return aligned_floats(size_t(cfg_.num_parameters())); }
   // The weights a layer's GEMMs read: the rounded copy on TF32 layers.
   const float* weights(int layer, const float* params, const float* rounded) const;
 

@@ -193,17 +193,29 @@ struct ActForward {
   bool round_out = false;  // h feeds a TF32 GEMM: store it rounded to TF32
 };
 
+// The Value mode's element in two halves, its loads and the rest, for the kernels that load several
+// samples before storing any (cuda_exec.cu's sample_loop: the compiler cannot move a load above a
+// store through pointers that may alias, and one sample's loads per thread leave the memory idle).
+struct ValueIn {
+  float z = 0.0f;
+};
+SIREN_HD ValueIn act_value_load(const ActForward& a, size_t s, int i) { return {a.z[s * size_t(a.w) + size_t(i)]}; }
+template <bool SINE>
+SIREN_HD void act_value_store(const ActForward& a, size_t s, int i, const ValueIn& in) {
+  a.h[s * size_t(a.w) + size_t(i)] = maybe_tf32(derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0).f, a.round_out);
+}
+
 // Feature i of sample s. MODE is a JetMode.
 template <int MODE, bool SINE>
 SIREN_HD void act_forward_at(const ActForward& a, size_t s, int i) {
-  const JetMode mode = JetMode(MODE);
-  const int rows = rows_of(mode, a.d);
-  const size_t w = size_t(a.w);
-  const size_t base = s * size_t(rows) * w + size_t(i);
-  const float z = a.z[base] + a.bias[i];
   if constexpr (MODE == int(JetMode::Value)) {
-    a.h[base] = maybe_tf32(derivs_of<SINE>(a.act, z, a.w0).f, a.round_out);
+    act_value_store<SINE>(a, s, i, act_value_load(a, s, i));
   } else {
+    const JetMode mode = JetMode(MODE);
+    const int rows = rows_of(mode, a.d);
+    const size_t w = size_t(a.w);
+    const size_t base = s * size_t(rows) * w + size_t(i);
+    const float z = a.z[base] + a.bias[i];
     float dz[kMaxInDim];
     float sq = 0.0f;
 SIREN_UNROLL
@@ -263,8 +275,24 @@ SIREN_UNROLL
   g0 = v;
 }
 
+// The Value mode's adjoint in two halves (as act_value_load/store); returns dLoss/dz.
+struct ValueAdjIn {
+  float z = 0.0f, g = 0.0f;
+};
+SIREN_HD ValueAdjIn act_value_adjoint_load(const ActBackward& a, size_t s, int i) {
+  const size_t k = s * size_t(a.w) + size_t(i);
+  return {a.z[k], a.g[k]};
+}
+template <bool SINE>
+SIREN_HD float act_value_adjoint_store(const ActBackward& a, size_t s, int i, const ValueAdjIn& in) {
+  const float v = in.g * derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0).d1;
+  a.g[s * size_t(a.w) + size_t(i)] = maybe_tf32(v, a.round_out);
+  return v;
+}
+
 template <int MODE, bool SINE>
 SIREN_HD float act_backward_at(const ActBackward& a, size_t s, int i) {
+  if constexpr (MODE == int(JetMode::Value)) return act_value_adjoint_store<SINE>(a, s, i, act_value_adjoint_load(a, s, i));
   const JetMode mode = JetMode(MODE);
   const int rows = rows_of(mode, a.d);
   const size_t w = size_t(a.w);
@@ -460,30 +488,57 @@ struct RevLayer {
   bool round_out = false;       // what this op writes for GEMMs feeds a TF32 GEMM: store it rounded
 };
 
+// Each operation in two halves, its loads (rev_load: z, g or top, and the operation's third input:
+// dbar for up, hbar for down) and the rest (rev_*_store), for the kernels' batched loads (as
+// act_value_load); rev_*_at is the two in turn.
+struct RevIn {
+  float z = 0.0f, g = 0.0f, x = 0.0f;
+};
+enum class RevOp { Delta, Up, Down };
+template <RevOp OP>
+SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i) {
+  const size_t k = s * size_t(a.w) + size_t(i);
+  RevIn r;
+  r.z = a.z[k];
+  r.g = a.top ? a.top[i] : a.g[k];
+  if (OP == RevOp::Up) r.x = a.dbar[k];
+  if (OP == RevOp::Down) r.x = a.hbar[k];
+  return r;
+}
+
+template <bool SINE>
+SIREN_HD void rev_delta_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+  const Derivs q = derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0);
+  a.delta[s * size_t(a.w) + size_t(i)] = maybe_tf32(in.g * q.d1, a.round_out);
+}
+
+template <bool SINE>
+SIREN_HD void rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+  const size_t k = s * size_t(a.w) + size_t(i);
+  const Derivs q = derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0);
+  a.g[k] = in.x * in.g * q.d2;
+  a.gbar[k] = maybe_tf32(in.x * q.d1, a.round_out);
+}
+
+template <bool SINE>
+SIREN_HD float rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+  const Derivs q = derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0);
+  const float zb = in.x * q.d1 + in.g;
+  a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
+  return zb;
+}
+
 template <bool SINE>
 SIREN_HD void rev_delta_at(const RevLayer& a, size_t s, int i) {
-  const size_t k = s * size_t(a.w) + size_t(i);
-  const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
-  const float g = a.top ? a.top[i] : a.g[k];
-  a.delta[k] = maybe_tf32(g * q.d1, a.round_out);
+  rev_delta_store<SINE>(a, s, i, rev_load<RevOp::Delta>(a, s, i));
 }
-
 template <bool SINE>
 SIREN_HD void rev_up_at(const RevLayer& a, size_t s, int i) {
-  const size_t k = s * size_t(a.w) + size_t(i);
-  const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
-  const float db = a.dbar[k];
-  a.g[k] = db * (a.top ? a.top[i] : a.g[k]) * q.d2;
-  a.gbar[k] = maybe_tf32(db * q.d1, a.round_out);
+  rev_up_store<SINE>(a, s, i, rev_load<RevOp::Up>(a, s, i));
 }
-
 template <bool SINE>
 SIREN_HD float rev_down_at(const RevLayer& a, size_t s, int i) {
-  const size_t k = s * size_t(a.w) + size_t(i);
-  const Derivs q = derivs_of<SINE>(a.act, a.z[k] + a.bias[i], a.w0);
-  const float zb = a.hbar[k] * q.d1 + a.g[k];
-  a.hbar[k] = maybe_tf32(zb, a.round_out);
-  return zb;
+  return rev_down_store<SINE>(a, s, i, rev_load<RevOp::Down>(a, s, i));
 }
 
 // Between the input encoding and the first layer: jac holds the encoding's gradient jets (Encode in

@@ -522,6 +522,46 @@ Result check_sdf_fit(Precision prec, bool reverse = false) {
   return r.result();
 }
 
+// CudaOptions::profile_ops changes nothing but timing: the profiled (eager) steps give the graph's
+// parameters, and every operation of a step is timed once per step (the SDF step: the reverse path's
+// kernels, its GEMMs, the batch and Adam).
+Result check_profile(Precision prec) {
+  Report r;
+  const NetworkConfig cfg = sdf_network();
+  auto data = sphere_data(2000, true);
+  const std::vector<float> p0 = init_parameters(cfg, 16);
+  cuda::CudaOptions o;
+  o.precision = prec;
+  cuda::CudaBackend plain(o);
+  o.profile_ops = true;
+  cuda::CudaBackend profiled(o);
+  auto ta = plain.make_trainer(cfg, p0, AdamConfig{}, data, 500, 17);
+  auto tb = profiled.make_trainer(cfg, p0, AdamConfig{}, data, 500, 17);
+  const int steps = 4;
+  for (int i = 0; i < steps; ++i) {
+    ta->step();
+    tb->step();
+  }
+  cuda::synchronize(*ta);
+  const std::vector<cuda::OpTime> ops = cuda::op_profile(*tb);
+  if (cuda::uses_graph(*tb)) r.fail("a profiled trainer captured a CUDA graph");
+  r.add("params", rel_err(ta->parameters(), tb->parameters()), 1e-6);
+  double total = 0;
+  bool gemm = false, adam = false, sweep = false;
+  for (const cuda::OpTime& op : ops) {
+    if (op.calls % steps != 0 || !(op.ms >= 0)) r.fail(op.op + ": " + std::to_string(op.calls) + " calls, " + std::to_string(op.ms) + " ms");
+    total += op.ms;
+    gemm |= op.op.rfind("GEMM ", 0) == 0;
+    adam |= op.op == "Adam kernel";
+    sweep |= op.op == "gradient sweep kernel";
+  }
+  if (!gemm || !adam || !sweep) r.fail("the profile lacks a GEMM, the Adam kernel or the gradient sweep");
+  if (!(total > 0)) r.fail("the profiled steps took no time");
+  if (!cuda::op_profile(*tb).empty()) r.fail("op_profile() did not start afresh");
+  r.note(std::to_string(ops.size()) + " operations, " + fmt_sci(total / steps) + " ms a step");
+  return r.result();
+}
+
 using CheckFn = std::function<Result(Precision)>;
 
 const std::vector<std::pair<std::string, CheckFn>>& registry() {
@@ -553,6 +593,7 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p); });
     v.emplace_back("batches-descend", check_batches);
     v.emplace_back("graph-equals-launches", check_graph);
+    v.emplace_back("profile-equals-launches", check_profile);
     v.emplace_back("loss-lag", check_lag);
     v.emplace_back("restart-and-lr", check_restart);
     v.emplace_back("out-of-memory-retry", check_out_of_memory);

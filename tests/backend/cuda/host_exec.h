@@ -148,6 +148,14 @@ class HostExec : public JetExec {
       for (int f = 0; f < a.e; ++f) rev_direction_at(a, s, f);
   }
 
+  void round_copy(const float* src, float* dst, size_t n) override {
+    for (size_t i = 0; i < n; ++i) dst[i] = round_tf32(src[i]);
+  }
+  void round_transpose(const float* src, int rows, int cols, float* dst) override {
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) dst[size_t(c) * size_t(rows) + size_t(r)] = round_tf32(src[size_t(r) * size_t(cols) + size_t(c)]);
+  }
+
  private:
   template <int M>
   struct Mode {

@@ -152,13 +152,16 @@ struct EmulatedPass {
   long long tf32_inexact = 0;
 };
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
-                               const uint32_t* index, size_t n, size_t capacity, const float* rounded = nullptr) {
+                               const uint32_t* index, size_t n, size_t capacity) {
   EmulatedPass r;
   r.work.assign(mlp.floats_needed(capacity, true), std::nanf(""));
   r.buffers = mlp.carve(r.work.data(), capacity, true);  // the vector's storage stays put when r moves
   r.grads.assign(p.size(), 0.0f);
   HostExec ex;
-  mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum, rounded);
+  std::vector<float> rounded(mlp.rounded_floats(), std::nanf(""));  // the TF32 path's copy, as the trainer's
+  mlp.round_parameters(ex, p.data(), rounded.data());
+  mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum,
+            mlp.tf32() ? rounded.data() : nullptr);
   r.tf32_inexact = ex.tf32_inexact;
   return r;
 }
@@ -277,13 +280,11 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
   cfg.in_dim = 3;
   cfg.out_dim = 1;
   const std::vector<float> p = init_parameters(cfg, 4);
-  std::vector<float> rounded(p.size());
-  for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
   const SdfCase data(40, 40, 51);
   const size_t n = data.n_on + data.n_off;
   const ReferencePass ref = data.reference(cfg, p);
   const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true), p, data.view(),
-                                            nullptr, n, n, rounded.data());
+                                            nullptr, n, n);
   EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
   const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
   EXPECT_LT(loss_err, 2e-3);
@@ -335,8 +336,6 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
     const NetworkConfig& cfg = sh.cfg;
     const int d = cfg.in_dim;
     const std::vector<float> p = init_parameters(cfg, 12);
-    std::vector<float> rounded(p.size());
-    for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
     const size_t n = 150, capacity = 40;  // four chunks, the last one short
     const std::vector<float> coords = uniform(n * size_t(d), -1.0f, 1.0f, 61);
     const std::vector<float> targets = uniform(n * size_t(d), -1.0f, 1.0f, 62);
@@ -346,8 +345,7 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
                                                                                 targets.data(), n, 1.0 / double(n), adj);
                                                  });
     const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, sh.tf32, true), p,
-                                              training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity,
-                                              sh.tf32 ? rounded.data() : nullptr);
+                                              training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity);
     const double tol = sh.tf32 ? 2e-3 : 1e-5;
     EXPECT_NEAR(em.loss_sum, ref.loss, tol * ref.loss) << sh.name;
     EXPECT_LT(rel_err(em.grads, ref.grads), tol) << sh.name;
@@ -455,8 +453,6 @@ TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
     cfg.hidden_features = hidden;
     cfg.hidden_layers = hidden == 48 ? 2 : 3;
     const std::vector<float> p = init_parameters(cfg, 4);
-    std::vector<float> rounded(p.size());
-    for (size_t i = 0; i < p.size(); ++i) rounded[i] = cuda::round_tf32(p[i]);
     const size_t n = hidden == 48 ? 300 : 100;
     const std::vector<float> coords = uniform(n * 2, -1.0f, 1.0f, 31);
     for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
@@ -467,7 +463,7 @@ TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
         return squared_error<double>(kind, 2, 3, out, targets.data(), n, 1.0 / (double(n) * 3), adj);
       });
       const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, /*tf32=*/true), p,
-                                                training_view(coords, targets, kind), nullptr, n, n, rounded.data());
+                                                training_view(coords, targets, kind), nullptr, n, n);
       EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
       const double out_err = rel_err(std::vector<float>(em.buffers.out, em.buffers.out + ref.out.size()), ref.out);
       const double grad_err = rel_err(em.grads, ref.grads);
