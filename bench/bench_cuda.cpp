@@ -269,8 +269,7 @@ int main(int argc, char** argv) {
         cuda::CudaBackend& be = m == "sdf-jets" ? jets_backend : backend;
         const Timing t = time_steps(be, c, warmup, min_seconds);
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
-        const bool reverse = be.options().reverse_mode_gradient &&
-                             cuda::DeviceMlp::reverse_supported(c.net, loss_jet_mode(c.loss));
+        const bool reverse = cuda::uses_reverse_gradient(be.options(), c.net, loss_jet_mode(c.loss));
         const cuda::DeviceMlp mlp(c.net, loss_jet_mode(c.loss), false, reverse);
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
         const double flops = mlp.train_flops(evaluated);

@@ -326,7 +326,7 @@ class CudaTrainer final : public Trainer {
       : dev_(std::move(dev)),
         opts_(opts),
         mlp_(cfg, loss_jet_mode(data->loss), opts.precision == Precision::Tf32,
-             opts.reverse_mode_gradient && DeviceMlp::reverse_supported(cfg, loss_jet_mode(data->loss))),
+             uses_reverse_gradient(opts, cfg, loss_jet_mode(data->loss))),
         data_(std::move(data)),
         seed_(seed),
         np_(cfg.num_parameters()) {
@@ -728,7 +728,10 @@ std::unique_ptr<Trainer> CudaBackend::make_trainer(const NetworkConfig& config, 
 FieldJets CudaBackend::evaluate(const NetworkConfig& config, const std::vector<float>& params, const float* coords,
                                 size_t n, JetMode mode) {
   if (params.size() != config.num_parameters()) throw Error("parameter count does not match the network");
-  const DeviceMlp mlp(config, mode, impl_->options.precision == Precision::Tf32);
+  // SDF normals and one-channel gradients (the sphere tracer's hits, the SDF task's metrics) by
+  // reverse mode, as the training steps: half the GEMM work of gradient jets.
+  const DeviceMlp mlp(config, mode, impl_->options.precision == Precision::Tf32,
+                      uses_reverse_gradient(impl_->options, config, mode));
   const int d = config.in_dim, c = config.out_dim;
   FieldJets out;
   out.value.resize(n * size_t(c));
@@ -828,6 +831,10 @@ std::vector<OpTime> op_profile(Trainer& trainer) {
   auto* t = dynamic_cast<CudaTrainer*>(&trainer);
   if (!t) throw Error("op_profile: not a CUDA trainer");
   return t->profile();
+}
+
+bool uses_reverse_gradient(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
+  return options.reverse_mode_gradient && DeviceMlp::reverse_supported(config, mode);
 }
 
 bool uses_graph(const Trainer& trainer) {

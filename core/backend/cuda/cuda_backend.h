@@ -45,6 +45,10 @@ struct CudaOptions {
   bool profile_ops = false;
 };
 
+// Whether a pass in this jet mode takes DeviceMlp's reverse path under these options (training
+// steps and evaluate() alike).
+bool uses_reverse_gradient(const CudaOptions& options, const NetworkConfig& config, JetMode mode);
+
 struct Availability {
   bool usable = false;
   std::string reason;  // why not, in one line (for the CPU fallback's notice)

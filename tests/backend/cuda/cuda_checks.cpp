@@ -203,7 +203,8 @@ bool away_from_kinks(const NetworkConfig& cfg, const std::vector<float>& p, Prec
 // ------------------------------------------------------------------------------- checks
 
 // evaluate() in all three jet modes, against the CPU; also through chunks of 256 samples.
-Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec) {
+// `reverse`: evaluate() takes the reverse path where it applies (Gradient mode, one output).
+Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, bool reverse = false) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 1);
@@ -211,8 +212,8 @@ Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec) {
   if (!away_from_kinks(cfg, p, prec, x, nullptr, 0, r)) return r.result();
   n = x.size() / size_t(cfg.in_dim);
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec);
-  auto chunked = cuda_backend(prec, /*workspace=*/1);  // the minimum: 256 samples per chunk
+  auto gpu = cuda_backend(prec, 0, true, reverse);
+  auto chunked = cuda_backend(prec, /*workspace=*/1, true, reverse);  // the minimum: 256 samples per chunk
   for (JetMode mode : {JetMode::Value, JetMode::Gradient, JetMode::Laplacian}) {
     const FieldJets a = cpu.evaluate(cfg, p, x.data(), n, mode);
     const FieldJets b = gpu->evaluate(cfg, p, x.data(), n, mode);
@@ -611,6 +612,12 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
       cfg.out_dim = 1;
       return check_gradient(cfg, 3001, p, true);
     });
+    for (Activation act : {Activation::Sine, Activation::ReluPE})
+      v.emplace_back(std::string("reverse/evaluate/") + to_string(act) + "/3d", [act](Precision p) {
+        NetworkConfig cfg = small_network(act, 3);
+        cfg.out_dim = 1;
+        return check_evaluate(cfg, 3001, p, true);
+      });
     v.emplace_back("reverse/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, true); });
     v.emplace_back("reverse/sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p, true); });
     // Adam steps on all samples of one-channel gradient supervision (an SDF step draws fresh

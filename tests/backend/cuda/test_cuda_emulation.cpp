@@ -191,6 +191,36 @@ TEST_P(Emulation, ForwardMatchesCpuDoubleInEveryMode) {
   }
 }
 
+// evaluate()'s reverse path: phi and grad phi of a one-output network in Gradient mode, on the
+// inference carve (for this path the training one), in FP32 and, where the activation's derivative
+// has no jump for TF32's rounding to move a sample across, in TF32 with round_parameters()'s copy.
+TEST_P(Emulation, ReverseInferenceMatchesCpuDouble) {
+  NetworkConfig cfg = config(GetParam());
+  cfg.out_dim = 1;
+  const std::vector<float> p = init_parameters(cfg, 5);
+  const size_t n = 157;
+  const std::vector<float> x = uniform(n * size_t(cfg.in_dim), -1.0f, 1.0f, 13);
+  const std::vector<double> ref = reference_out(cfg, p, x, n, JetMode::Gradient);
+  const bool kinked = cfg.activation == Activation::Relu || cfg.activation == Activation::ReluPE ||
+                      cfg.activation == Activation::Selu;
+  for (bool tf32 : {false, true}) {
+    if (tf32 && kinked) continue;
+    const DeviceMlp mlp(cfg, JetMode::Gradient, tf32, /*reverse=*/true);
+    std::vector<float> work(mlp.floats_needed(n, false), std::nanf(""));
+    const cuda::MlpBuffers b = mlp.carve(work.data(), n, false);
+    HostExec ex;
+    std::vector<float> rounded(mlp.rounded_floats(), std::nanf(""));
+    mlp.round_parameters(ex, p.data(), rounded.data());
+    cuda::ChunkInput in;
+    in.coords = x.data();
+    in.n = n;
+    mlp.forward(ex, p.data(), in, b, tf32 ? rounded.data() : nullptr);
+    const std::vector<float> out(b.out, b.out + ref.size());
+    EXPECT_LT(rel_err(out, ref), tf32 ? 2e-3 : 1e-5) << (tf32 ? "TF32" : "FP32");
+    EXPECT_EQ(ex.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
+  }
+}
+
 // Chunks, a random batch index, every loss: the gradient of the mean loss against the reference.
 TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
   const NetworkConfig cfg = config(GetParam());
