@@ -36,9 +36,10 @@ struct CudaOptions {
   // the trainer retries with half as much, down to a few hundred samples per chunk.
   size_t workspace_bytes = 0;
   int device = 0;
-  // Value and input gradient of one-output networks (SDFs, one-channel gradient supervision) by
-  // reverse mode (DeviceMlp's reverse path): half the GEMM work of gradient jets for SDFs, measured
-  // 1.69x (FP32) and 1.38x (TF32) faster per SDF step on an H200; false: gradient jets.
+  // Value and input gradient of one-output networks (SDF training and normals, one-channel gradient
+  // supervision; steps and evaluate() alike) by reverse mode (DeviceMlp's reverse path): half the
+  // GEMM work of gradient jets, an SDF step 1.73x (FP32) and 1.50x (TF32) faster on an H200;
+  // false: gradient jets.
   bool reverse_mode_gradient = true;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.
