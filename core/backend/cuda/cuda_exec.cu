@@ -78,28 +78,10 @@ __device__ __forceinline__ double block_sum(double v) {
   return s[0];
 }
 
-// The samples of this thread, kUnroll at a time: load(s) for each, then store(s, loaded) for each.
-// The same samples in the same order as one at a time (so sums come out bit for bit the same), but
-// with kUnroll samples' loads in flight: one sample's loads per thread kept the one-row kernels at
-// 58-76% of the device-to-device copy rate on an H200 (siren_bench_cuda --profile), as the compiler
-// cannot move a load above a store through pointers that may alias.
-constexpr int kUnroll = 4;
+// jet_kernels.h's batched_samples over this thread's samples.
 template <class Load, class Store>
 __device__ __forceinline__ void sample_loop(size_t n, Load load, Store store) {
-  const size_t stride = sample_stride();
-  for (size_t s0 = first_sample(); s0 < n; s0 += kUnroll * stride) {
-    decltype(load(s0)) in[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const size_t s = s0 + size_t(u) * stride;
-      if (s < n) in[u] = load(s);
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const size_t s = s0 + size_t(u) * stride;
-      if (s < n) store(s, in[u]);
-    }
-  }
+  batched_samples(first_sample(), sample_stride(), n, load, store);
 }
 
 // ------------------------------------------------------------------------------- kernels

@@ -18,32 +18,45 @@ size_t OpProfiler::record() {
   return used_++;
 }
 
-void OpProfiler::begin() { marks_.push_back({std::string(), record()}); }
+void OpProfiler::begin() {
+  if (marks_.size() >= kFoldMarks) fold();
+  marks_.push_back({std::string(), record()});
+}
 
 void OpProfiler::mark(const std::string& op) {
   if (marks_.empty()) begin();
   marks_.push_back({op, record()});
+  if (marks_.size() >= kFoldMarks) {
+    fold();
+    begin();  // before the next operation is queued, so that its time counts from here
+  }
 }
 
-std::vector<OpTime> OpProfiler::collect() {
+void OpProfiler::fold() {
+  std::vector<Mark> marks;
+  marks.swap(marks_);  // cleared whatever happens below
+  used_ = 0;
   check_cuda(cudaStreamSynchronize(stream_), "waiting for profiled operations");
-  std::vector<OpTime> out;
-  for (size_t i = 1; i < marks_.size(); ++i) {
-    if (marks_[i].op.empty()) continue;
+  for (size_t i = 1; i < marks.size(); ++i) {
+    if (marks[i].op.empty()) continue;
     float ms = 0;
-    check_cuda(cudaEventElapsedTime(&ms, pool_[marks_[i - 1].event], pool_[marks_[i].event]), "profiling");
+    check_cuda(cudaEventElapsedTime(&ms, pool_[marks[i - 1].event], pool_[marks[i].event]), "profiling");
     OpTime* t = nullptr;
-    for (OpTime& o : out)
-      if (o.op == marks_[i].op) t = &o;
+    for (OpTime& o : totals_)
+      if (o.op == marks[i].op) t = &o;
     if (!t) {
-      out.push_back({marks_[i].op, 0, 0.0});
-      t = &out.back();
+      totals_.push_back({marks[i].op, 0, 0.0});
+      t = &totals_.back();
     }
     t->calls += 1;
     t->ms += double(ms);
   }
-  marks_.clear();
-  used_ = 0;
+}
+
+std::vector<OpTime> OpProfiler::collect() {
+  fold();
+  std::vector<OpTime> out;
+  out.swap(totals_);
   return out;
 }
 

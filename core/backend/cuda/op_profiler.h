@@ -29,6 +29,10 @@ class OpProfiler {
 
  private:
   size_t record();
+  // Waits for the stream and adds the marks' times to totals_ (every kFoldMarks marks, so that a
+  // trainer profiled for long holds a bounded number of events).
+  void fold();
+  static constexpr size_t kFoldMarks = 4096;
 
   cudaStream_t stream_;
   std::vector<cudaEvent_t> pool_;
@@ -38,6 +42,7 @@ class OpProfiler {
     size_t event;
   };
   std::vector<Mark> marks_;
+  std::vector<OpTime> totals_;
 };
 
 }  // namespace siren::cuda

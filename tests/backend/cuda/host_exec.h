@@ -85,7 +85,19 @@ class HostExec : public JetExec {
     }
   }
 
+  // Value mode and the reverse path's operations in the kernels' order: per feature, the samples in
+  // batches whose loads all come before their stores (batched_samples).
   void act_forward(JetMode mode, const ActForward& a) override {
+    if (mode == JetMode::Value) {
+      const bool sine = a.act == Activation::Sine;
+      for (int i = 0; i < a.w; ++i)
+        batched_samples(
+            0, 1, a.n, [&](size_t s) { return act_value_load(a, s, i); },
+            [&](size_t s, const ValueIn& in) {
+              sine ? act_value_store<true>(a, s, i, in) : act_value_store<false>(a, s, i, in);
+            });
+      return;
+    }
     for (size_t s = 0; s < a.n; ++s)
       for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
           act_forward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
@@ -94,10 +106,21 @@ class HostExec : public JetExec {
 
   void act_backward(JetMode mode, const ActBackward& a, float* bias_grad) override {
     std::vector<double> acc(size_t(a.w), 0.0);
-    for (size_t s = 0; s < a.n; ++s)
-      for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
-          acc[size_t(i)] += act_backward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
-        });
+    if (mode == JetMode::Value) {
+      const bool sine = a.act == Activation::Sine;
+      for (int i = 0; i < a.w; ++i)
+        batched_samples(
+            0, 1, a.n, [&](size_t s) { return act_value_adjoint_load(a, s, i); },
+            [&](size_t s, const ValueAdjIn& in) {
+              acc[size_t(i)] +=
+                  sine ? act_value_adjoint_store<true>(a, s, i, in) : act_value_adjoint_store<false>(a, s, i, in);
+            });
+    } else {
+      for (size_t s = 0; s < a.n; ++s)
+        for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
+            acc[size_t(i)] += act_backward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
+          });
+    }
     for (int i = 0; i < a.w; ++i) bias_grad[i] += float(acc[size_t(i)]);
   }
 
@@ -120,21 +143,29 @@ class HostExec : public JetExec {
 
   void rev_delta(const RevLayer& a) override {
     const bool sine = a.act == Activation::Sine;
-    for (size_t s = 0; s < a.n; ++s)
-      for (int i = 0; i < a.w; ++i) sine ? rev_delta_at<true>(a, s, i) : rev_delta_at<false>(a, s, i);
+    for (int i = 0; i < a.w; ++i)
+      batched_samples(
+          0, 1, a.n, [&](size_t s) { return rev_load<RevOp::Delta>(a, s, i); },
+          [&](size_t s, const RevIn& in) { sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in); });
   }
 
   void rev_up(const RevLayer& a) override {
     const bool sine = a.act == Activation::Sine;
-    for (size_t s = 0; s < a.n; ++s)
-      for (int i = 0; i < a.w; ++i) sine ? rev_up_at<true>(a, s, i) : rev_up_at<false>(a, s, i);
+    for (int i = 0; i < a.w; ++i)
+      batched_samples(
+          0, 1, a.n, [&](size_t s) { return rev_load<RevOp::Up>(a, s, i); },
+          [&](size_t s, const RevIn& in) { sine ? rev_up_store<true>(a, s, i, in) : rev_up_store<false>(a, s, i, in); });
   }
 
   void rev_down(const RevLayer& a, float* bias_grad) override {
     const bool sine = a.act == Activation::Sine;
     std::vector<double> acc(size_t(a.w), 0.0);
-    for (size_t s = 0; s < a.n; ++s)
-      for (int i = 0; i < a.w; ++i) acc[size_t(i)] += sine ? rev_down_at<true>(a, s, i) : rev_down_at<false>(a, s, i);
+    for (int i = 0; i < a.w; ++i)
+      batched_samples(
+          0, 1, a.n, [&](size_t s) { return rev_load<RevOp::Down>(a, s, i); },
+          [&](size_t s, const RevIn& in) {
+            acc[size_t(i)] += sine ? rev_down_store<true>(a, s, i, in) : rev_down_store<false>(a, s, i, in);
+          });
     for (int i = 0; i < a.w; ++i) bias_grad[i] += float(acc[size_t(i)]);
   }
 

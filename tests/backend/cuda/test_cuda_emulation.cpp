@@ -579,6 +579,37 @@ TEST(EmulationBuffers, CarvedBuffersAreAlignedDisjointAndInside) {
   }
 }
 
+// batched_samples (the one-row kernels' loop: a batch's loads before its stores) visits the samples
+// of one thread exactly as the one-at-a-time loop, loads before stores included, for strides,
+// first samples and counts that leave partial batches.
+TEST(EmulationBatchedSamples, SameSamplesInTheSameOrderAsOneAtATime) {
+  for (size_t stride : {size_t(1), size_t(3), size_t(7)})
+    for (size_t first : {size_t(0), size_t(2)})
+      for (size_t n : {size_t(0), size_t(1), size_t(13), size_t(29), size_t(64)}) {
+        std::vector<size_t> plain, loads, stores;
+        for (size_t s = first; s < n; s += stride) plain.push_back(s);
+        cuda::batched_samples(
+            first, stride, n,
+            [&](size_t s) {
+              loads.push_back(s);
+              return s;
+            },
+            [&](size_t s, size_t loaded) {
+              EXPECT_EQ(loaded, s);
+              stores.push_back(s);
+            });
+        EXPECT_EQ(loads, plain) << "stride " << stride << ", first " << first << ", n " << n;
+        EXPECT_EQ(stores, plain) << "stride " << stride << ", first " << first << ", n " << n;
+        // In place (as rev_up on g): each store sees its own sample's value as loaded, not another's.
+        std::vector<double> v(n + 1), expect(n + 1);
+        for (size_t s = 0; s <= n; ++s) v[s] = expect[s] = double(s) + 0.5;
+        for (size_t s : plain) expect[s] = 2 * expect[s] + 1;
+        cuda::batched_samples(
+            first, stride, n, [&](size_t s) { return v[s]; }, [&](size_t s, double x) { v[s] = 2 * x + 1; });
+        EXPECT_EQ(v, expect);
+      }
+}
+
 TEST(EmulationAdam, MatchesTheCpuAdamWithAndWithoutClipping) {
   for (float clip : {0.0f, 0.05f}) {
     const size_t n = 1000;
