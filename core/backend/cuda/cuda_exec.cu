@@ -130,12 +130,19 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
   const int i = feature();
   const bool live = i < a.w;
   float acc[1 + kMaxInDim] = {};
-  if (live)
-    for (size_t s = first_sample(); s < a.n; s += sample_stride()) {
-      const FirstGrads r = first_backward_at<MODE, SINE>(a, s, i);
+  auto add = [&](const FirstGrads& r) {
 #pragma unroll
-      for (int q = 0; q < 1 + kMaxInDim; ++q) acc[q] += r.v[q];
+    for (int q = 0; q < 1 + kMaxInDim; ++q) acc[q] += r.v[q];
+  };
+  if (live) {
+    if constexpr (MODE == int(JetMode::Value)) {
+      sample_loop(
+          a.n, [&](size_t s) { return first_value_adjoint_load(a, s, i); },
+          [&](size_t, const FirstValueAdjIn& in) { add(first_value_adjoint_grads<SINE>(a, in)); });
+    } else {
+      for (size_t s = first_sample(); s < a.n; s += sample_stride()) add(first_backward_at<MODE, SINE>(a, s, i));
     }
+  }
   // Partials layout: [block][quantity][feature], quantities 0..d.
   const int quantities = 1 + a.d;
 #pragma unroll

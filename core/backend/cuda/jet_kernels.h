@@ -414,8 +414,34 @@ struct FirstGrads {
   float v[1 + kMaxInDim];
 };
 
+// The Value mode's adjoint in two halves (as act_value_load/store): the loads (the coordinates, with
+// z from them, and dLoss/dh), then the gradient contributions.
+struct FirstValueAdjIn {
+  float z = 0.0f, g = 0.0f;
+  float x[kMaxInDim] = {};
+};
+SIREN_HD FirstValueAdjIn first_value_adjoint_load(const FirstLayer& a, size_t s, int i) {
+  const FirstPre p = first_pre(a, s, i);
+  FirstValueAdjIn in;
+  in.z = p.z;
+  in.g = a.g[s * size_t(a.w) + size_t(i)];
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k) in.x[k] = p.x[k];
+  return in;
+}
+template <bool SINE>
+SIREN_HD FirstGrads first_value_adjoint_grads(const FirstLayer& a, const FirstValueAdjIn& in) {
+  const float g0 = in.g * derivs_of<SINE>(a.act, in.z, a.w0).d1;
+  FirstGrads r;
+  r.v[0] = g0;
+SIREN_UNROLL
+  for (int j = 0; j < kMaxInDim; ++j) r.v[1 + j] = j < a.d ? g0 * in.x[j] + 0.0f : 0.0f;  // as the jets' g0 x_j + gd_j
+  return r;
+}
+
 template <int MODE, bool SINE>
 SIREN_HD FirstGrads first_backward_at(const FirstLayer& a, size_t s, int i) {
+  if constexpr (MODE == int(JetMode::Value)) return first_value_adjoint_grads<SINE>(a, first_value_adjoint_load(a, s, i));
   const JetMode mode = JetMode(MODE);
   const int rows = rows_of(mode, a.d);
   const size_t w = size_t(a.w);

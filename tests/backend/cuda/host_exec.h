@@ -72,14 +72,23 @@ class HostExec : public JetExec {
   }
 
   void first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& t) override {
+    const bool sine = a.act == Activation::Sine;
     for (int i = 0; i < a.w; ++i) {
       double acc[1 + kMaxInDim] = {};
-      for (size_t s = 0; s < a.n; ++s) {
-        FirstGrads r{};
-        dispatch(mode, a.act, [&](auto m, auto sine) {
-          r = first_backward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
-        });
+      auto add = [&](const FirstGrads& r) {
         for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
+      };
+      if (mode == JetMode::Value) {  // in the kernel's batches, as act_forward below
+        batched_samples(
+            0, 1, a.n, [&](size_t s) { return first_value_adjoint_load(a, s, i); },
+            [&](size_t, const FirstValueAdjIn& in) {
+              add(sine ? first_value_adjoint_grads<true>(a, in) : first_value_adjoint_grads<false>(a, in));
+            });
+      } else {
+        for (size_t s = 0; s < a.n; ++s)
+          dispatch(mode, a.act, [&](auto m, auto sn) {
+            add(first_backward_at<decltype(m)::value, decltype(sn)::value>(a, s, i));
+          });
       }
       for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
     }
