@@ -152,24 +152,21 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
                   live);
 }
 
-// The reverse path's elementwise operations (jet_kernels.h's rev_*_at), (feature, sample) tiled as
-// the activation kernels; rev_down reduces its z-adjoints into the bias partials as act_backward.
-template <bool SINE>
-__global__ void __launch_bounds__(kThreads) rev_delta_kernel(RevLayer a) {
+// The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store), (feature,
+// sample) tiled as the activation kernels: the gradient sweep (OP Delta) and its adjoint (Up) here,
+// rev_down below, which reduces its z-adjoints into the bias partials as act_backward.
+template <RevOp OP, bool SINE>
+__global__ void __launch_bounds__(kThreads) rev_sweep_kernel(RevLayer a) {
   const int i = feature();
   if (i >= a.w) return;
   sample_loop(
-      a.n, [&](size_t s) { return rev_load<RevOp::Delta>(a, s, i); },
-      [&](size_t s, const RevIn& in) { rev_delta_store<SINE>(a, s, i, in); });
-}
-
-template <bool SINE>
-__global__ void __launch_bounds__(kThreads) rev_up_kernel(RevLayer a) {
-  const int i = feature();
-  if (i >= a.w) return;
-  sample_loop(
-      a.n, [&](size_t s) { return rev_load<RevOp::Up>(a, s, i); },
-      [&](size_t s, const RevIn& in) { rev_up_store<SINE>(a, s, i, in); });
+      a.n, [&](size_t s) { return rev_load<OP>(a, s, i); },
+      [&](size_t s, const RevIn& in) {
+        if constexpr (OP == RevOp::Delta)
+          rev_delta_store<SINE>(a, s, i, in);
+        else
+          rev_up_store<SINE>(a, s, i, in);
+      });
 }
 
 template <bool SINE>
@@ -484,23 +481,19 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
   reduce_feature_partials(int(t.grid.y), w, dst, "output bias gradient reduction");
 }
 
-void CudaExec::rev_delta(const RevLayer& a) {
+template <RevOp OP>
+void CudaExec::rev_sweep(const RevLayer& a, const char* what) {
   const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
   if (a.act == Activation::Sine)
-    rev_delta_kernel<true><<<t.grid, t.block, 0, stream_>>>(a);
+    rev_sweep_kernel<OP, true><<<t.grid, t.block, 0, stream_>>>(a);
   else
-    rev_delta_kernel<false><<<t.grid, t.block, 0, stream_>>>(a);
-  launched("gradient sweep kernel");
+    rev_sweep_kernel<OP, false><<<t.grid, t.block, 0, stream_>>>(a);
+  launched(what);
 }
 
-void CudaExec::rev_up(const RevLayer& a) {
-  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
-  if (a.act == Activation::Sine)
-    rev_up_kernel<true><<<t.grid, t.block, 0, stream_>>>(a);
-  else
-    rev_up_kernel<false><<<t.grid, t.block, 0, stream_>>>(a);
-  launched("gradient sweep adjoint kernel");
-}
+void CudaExec::rev_delta(const RevLayer& a) { rev_sweep<RevOp::Delta>(a, "gradient sweep kernel"); }
+
+void CudaExec::rev_up(const RevLayer& a) { rev_sweep<RevOp::Up>(a, "gradient sweep adjoint kernel"); }
 
 void CudaExec::rev_down(const RevLayer& a, float* bias_grad) {
   const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));

@@ -92,6 +92,9 @@ class CudaExec final : public JetExec {
  private:
   // Checks the launch just made; marks it for the profiler, if any.
   void launched(const char* what) const;
+  // rev_delta and rev_up: the kernel of that operation, and the launch's name.
+  template <RevOp OP>
+  void rev_sweep(const RevLayer& a, const char* what);
   // dst[i] += the sum over `blocks` of the scratch's partials [block][i], i < w (one quantity).
   void reduce_feature_partials(int blocks, int w, float* dst, const char* what);
 

@@ -183,16 +183,11 @@ GemmCall DeviceMlp::input_grad(int layer, const float* params, const float* roun
   // op_T(W^T-buffer (fo x fi)) instead (the class comment says why).
   const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
   GemmCall g;
-  if (tf32_layer(layer)) {
-    if (!rounded) throw Error("internal: the TF32 path needs the rounded parameters");
-    g.trans_a = true;
-    g.a = rounded + transposed_offset() + cfg_.weight_offset(layer);  // round_parameters()'s transposed copy
-    g.lda = fo;
-  } else {
-    g.trans_a = false;
-    g.a = weights(layer, params, rounded);
-    g.lda = fi;
-  }
+  const bool transposed = tf32_layer(layer);
+  g.trans_a = transposed;
+  // weights() is the rounded copy on TF32 layers; round_parameters() put its transpose after it.
+  g.a = weights(layer, params, rounded) + (transposed ? transposed_offset() : 0);
+  g.lda = transposed ? fo : fi;
   g.trans_b = false;
   g.m = fi;
   g.n = rows;

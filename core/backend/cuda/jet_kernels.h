@@ -539,8 +539,8 @@ struct RevLayer {
 };
 
 // Each operation in two halves, its loads (rev_load: z, g or top, and the operation's third input:
-// dbar for up, hbar for down) and the rest (rev_*_store), for the kernels' batched loads (as
-// act_value_load); rev_*_at is the two in turn.
+// dbar for up, hbar for down) and the rest (rev_*_store), for the kernels' batched loads
+// (batched_samples, which the host emulation runs too).
 struct RevIn {
   float z = 0.0f, g = 0.0f, x = 0.0f;
 };
@@ -579,18 +579,6 @@ SIREN_HD float rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& i
   return zb;
 }
 
-template <bool SINE>
-SIREN_HD void rev_delta_at(const RevLayer& a, size_t s, int i) {
-  rev_delta_store<SINE>(a, s, i, rev_load<RevOp::Delta>(a, s, i));
-}
-template <bool SINE>
-SIREN_HD void rev_up_at(const RevLayer& a, size_t s, int i) {
-  rev_up_store<SINE>(a, s, i, rev_load<RevOp::Up>(a, s, i));
-}
-template <bool SINE>
-SIREN_HD float rev_down_at(const RevLayer& a, size_t s, int i) {
-  return rev_down_store<SINE>(a, s, i, rev_load<RevOp::Down>(a, s, i));
-}
 
 // Between the input encoding and the first layer: jac holds the encoding's gradient jets (Encode in
 // Gradient mode: per sample the encoding, then its derivative along each x_k; the raw coordinates

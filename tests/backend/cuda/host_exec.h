@@ -150,21 +150,8 @@ class HostExec : public JetExec {
     for (size_t s = 0; s < a.n; ++s) *loss_sum += loss_at(a, s);
   }
 
-  void rev_delta(const RevLayer& a) override {
-    const bool sine = a.act == Activation::Sine;
-    for (int i = 0; i < a.w; ++i)
-      batched_samples(
-          0, 1, a.n, [&](size_t s) { return rev_load<RevOp::Delta>(a, s, i); },
-          [&](size_t s, const RevIn& in) { sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in); });
-  }
-
-  void rev_up(const RevLayer& a) override {
-    const bool sine = a.act == Activation::Sine;
-    for (int i = 0; i < a.w; ++i)
-      batched_samples(
-          0, 1, a.n, [&](size_t s) { return rev_load<RevOp::Up>(a, s, i); },
-          [&](size_t s, const RevIn& in) { sine ? rev_up_store<true>(a, s, i, in) : rev_up_store<false>(a, s, i, in); });
-  }
+  void rev_delta(const RevLayer& a) override { rev_sweep<RevOp::Delta>(a); }
+  void rev_up(const RevLayer& a) override { rev_sweep<RevOp::Up>(a); }
 
   void rev_down(const RevLayer& a, float* bias_grad) override {
     const bool sine = a.act == Activation::Sine;
@@ -197,6 +184,22 @@ class HostExec : public JetExec {
   }
 
  private:
+  // As cuda_exec.cu's rev_sweep_kernel.
+  template <RevOp OP>
+  void rev_sweep(const RevLayer& a) {
+    const bool sine = a.act == Activation::Sine;
+    auto store = [&](size_t s, int i, const RevIn& in) {
+      if constexpr (OP == RevOp::Delta)
+        sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in);
+      else
+        sine ? rev_up_store<true>(a, s, i, in) : rev_up_store<false>(a, s, i, in);
+    };
+    for (int i = 0; i < a.w; ++i)
+      batched_samples(
+          0, 1, a.n, [&](size_t s) { return rev_load<OP>(a, s, i); },
+          [&](size_t s, const RevIn& in) { store(s, i, in); });
+  }
+
   template <int M>
   struct Mode {
     static constexpr int value = M;
