@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/backend/cpu/activation_batch.h"
-#include "core/backend/cpu/blas.h"
+#include "core/backend/cpu/linear_layer.h"
 #include "core/backend/cpu/fast_math.h"
 #include "core/network/input_encoding.h"
 
@@ -164,14 +164,14 @@ void Mlp<T>::forward(const T* params, const float* x, size_t n, JetMode mode, Ml
   for (int a = 0; a < acts; ++a) {
     const int fi = cfg_.fan_in(a), fo = cfg_.fan_out(a);
     T* z = ws.z[size_t(a)].data();
-    gemm(false, true, rows, fo, fi, T(1), in, fi, params + cfg_.weight_offset(a), fi, T(0), z, fo);
+    linear_forward(cfg_, a, params, in, fi, rows, z, fo);
     activation_forward<T>(cfg_.activation, mode, d, fo, n, T(cfg_.layer_omega0(a)), params + cfg_.bias_offset(a), z,
                           ws.h[size_t(a)].data(), ws.derivs.data());
     in = ws.h[size_t(a)].data();
   }
   const int last = acts, fi = cfg_.fan_in(last), fo = cfg_.fan_out(last);
   T* out = ws.out.data();
-  gemm(false, true, rows, fo, fi, T(1), in, fi, params + cfg_.weight_offset(last), fi, T(0), out, fo);
+  linear_forward(cfg_, last, params, in, fi, rows, out, fo);
   const T* b = params + cfg_.bias_offset(last);
   const size_t stride = size_t(jet_rows(mode, d)) * fo;
   for (size_t s = 0; s < n; ++s)
@@ -189,12 +189,11 @@ void Mlp<T>::backward(const T* params, size_t n, JetMode mode, MlpWorkspace<T>& 
   {
     const int l = acts, fi = cfg_.fan_in(l), fo = cfg_.fan_out(l);
     const T* g = ws.out_adjoint.data();
-    gemm(true, false, fo, fi, rows, T(1), g, fo, ws.h[size_t(acts - 1)].data(), fi, T(1),
-         grads + cfg_.weight_offset(l), fi);
+    linear_weight_grad(cfg_, l, g, fo, ws.h[size_t(acts - 1)].data(), fi, rows, grads);
     T* db = grads + cfg_.bias_offset(l);
     for (size_t s = 0; s < n; ++s)
       for (int c = 0; c < fo; ++c) db[c] += g[s * stride * fo + size_t(c)];
-    gemm(false, false, rows, fi, fo, T(1), g, fo, params + cfg_.weight_offset(l), fi, T(0), ws.adj_a.data(), fi);
+    linear_input_grad(cfg_, l, params, g, fo, rows, ws.adj_a.data());
   }
   T* g = ws.adj_a.data();
   T* spare = ws.adj_b.data();
@@ -203,9 +202,9 @@ void Mlp<T>::backward(const T* params, size_t n, JetMode mode, MlpWorkspace<T>& 
     activation_backward<T>(cfg_.activation, mode, d, fo, n, T(cfg_.layer_omega0(a)), ws.z[size_t(a)].data(), g,
                            grads + cfg_.bias_offset(a), ws.derivs.data());
     const T* in = a == 0 ? ws.input.data() : ws.h[size_t(a - 1)].data();
-    gemm(true, false, fo, fi, rows, T(1), g, fo, in, fi, T(1), grads + cfg_.weight_offset(a), fi);
+    linear_weight_grad(cfg_, a, g, fo, in, fi, rows, grads);
     if (a > 0) {
-      gemm(false, false, rows, fi, fo, T(1), g, fo, params + cfg_.weight_offset(a), fi, T(0), spare, fi);
+      linear_input_grad(cfg_, a, params, g, fo, rows, spare);
       std::swap(g, spare);
     }
   }

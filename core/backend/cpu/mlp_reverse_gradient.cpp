@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/backend/cpu/activation_batch.h"
-#include "core/backend/cpu/blas.h"
+#include "core/backend/cpu/linear_layer.h"
 #include "core/network/input_encoding.h"
 #include "core/util/error.h"
 
@@ -47,13 +47,13 @@ void ReverseGradientMlp<T>::forward(const T* params, const float* x, size_t n,
   const T* in = ws.input.data();
   int ld_in = in_stride;
   for (int a = 0; a < acts; ++a) {
-    const int fi = cfg_.fan_in(a), fo = cfg_.fan_out(a);
+    const int fo = cfg_.fan_out(a);
     const T* b = params + cfg_.bias_offset(a);
     const T w0 = T(cfg_.layer_omega0(a));
     T* h = ws.h[size_t(a)].data();
     T* d1 = ws.d1[size_t(a)].data();
     T* d2 = ws.d2[size_t(a)].data();
-    gemm(false, true, rows, fo, fi, T(1), in, ld_in, params + cfg_.weight_offset(a), fi, T(0), h, fo);
+    linear_forward(cfg_, a, params, in, ld_in, rows, h, fo);
     for (size_t s = 0; s < n; ++s) {
       T* z = h + s * size_t(fo);
 #pragma omp simd
@@ -70,7 +70,7 @@ void ReverseGradientMlp<T>::forward(const T* params, const float* x, size_t n,
   const int last = acts, width = cfg_.fan_in(last);
   const T* wl = params + cfg_.weight_offset(last);
   T* out = ws.out.data();
-  gemm(false, true, rows, 1, width, T(1), in, ld_in, wl, width, T(0), out, 1 + d);
+  linear_forward(cfg_, last, params, in, ld_in, rows, out, 1 + d);
   const T bl = params[cfg_.bias_offset(last)];
   for (size_t s = 0; s < n; ++s) out[s * size_t(1 + d)] += bl;
 
@@ -92,8 +92,7 @@ void ReverseGradientMlp<T>::forward(const T* params, const float* x, size_t n,
   for (int a = acts - 1; a >= 1; --a) {
     const int fi = cfg_.fan_in(a), fo = cfg_.fan_out(a);
     T* g = ws.g[size_t(a - 1)].data();
-    gemm(false, false, rows, fi, fo, T(1), ws.delta[size_t(a)].data(), fo, params + cfg_.weight_offset(a), fi, T(0),
-         g, fi);
+    linear_input_grad(cfg_, a, params, ws.delta[size_t(a)].data(), fo, rows, g);
     T* delta = ws.delta[size_t(a - 1)].data();
     const T* d1 = ws.d1[size_t(a - 1)].data();
     const size_t count = n * size_t(fi);
@@ -103,7 +102,7 @@ void ReverseGradientMlp<T>::forward(const T* params, const float* x, size_t n,
   // dphi/d(encoding), then through the encoding's Jacobian to dphi/dx.
   const int fo0 = cfg_.fan_out(0);
   T* g_enc = ws.adj_a.data();
-  gemm(false, false, rows, e, fo0, T(1), ws.delta[0].data(), fo0, params + cfg_.weight_offset(0), e, T(0), g_enc, e);
+  linear_input_grad(cfg_, 0, params, ws.delta[0].data(), fo0, rows, g_enc);
   for (size_t s = 0; s < n; ++s) {
     const T* ge = g_enc + s * size_t(e);
     const T* jac = ws.input.data() + s * size_t(in_stride) + size_t(e);  // row k: d(encoding)/dx_k
@@ -137,10 +136,8 @@ void ReverseGradientMlp<T>::backward(const T* params, size_t n, ReverseGradientW
   T* dbar = ws.adj_b.data();
   for (int a = 0; a < acts; ++a) {
     const int fi = cfg_.fan_in(a), fo = cfg_.fan_out(a);
-    const T* wa = params + cfg_.weight_offset(a);
-    gemm(true, false, fo, fi, rows, T(1), ws.delta[size_t(a)].data(), fo, prev, fi, T(1),
-         grads + cfg_.weight_offset(a), fi);
-    gemm(false, true, rows, fo, fi, T(1), prev, fi, wa, fi, T(0), dbar, fo);
+    linear_weight_grad(cfg_, a, ws.delta[size_t(a)].data(), fo, prev, fi, rows, grads);
+    linear_forward(cfg_, a, params, prev, fi, rows, dbar, fo);
     T* g = ws.g[size_t(a)].data();  // becomes zbar_l's share from the gradient sweep
     const T* d1 = ws.d1[size_t(a)].data();
     const T* d2 = ws.d2[size_t(a)].data();
@@ -188,9 +185,9 @@ void ReverseGradientMlp<T>::backward(const T* params, size_t n, ReverseGradientW
     }
     const T* in = a == 0 ? ws.input.data() : ws.h[size_t(a - 1)].data();
     const int ld_in = a == 0 ? in_stride : fi;
-    gemm(true, false, fo, fi, rows, T(1), hbar, fo, in, ld_in, T(1), grads + cfg_.weight_offset(a), fi);
+    linear_weight_grad(cfg_, a, hbar, fo, in, ld_in, rows, grads);
     if (a > 0) {
-      gemm(false, false, rows, fi, fo, T(1), hbar, fo, params + cfg_.weight_offset(a), fi, T(0), spare, fi);
+      linear_input_grad(cfg_, a, params, hbar, fo, rows, spare);
       std::swap(hbar, spare);
     }
   }
