@@ -30,25 +30,9 @@ using cpu::ReverseGradientWorkspace;
 using Case = test_support::ActivationCase;
 using test_support::case_name;
 
-NetworkConfig scalar_config(const Case& c) {
-  NetworkConfig cfg;
-  cfg.in_dim = c.dim;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 16;
-  cfg.hidden_layers = 2;
-  cfg.activation = c.act;
-  cfg.pe_frequencies = c.act == Activation::ReluPE ? 3 : 0;
-  cfg.init = c.act == Activation::Sine ? InitScheme::Siren : InitScheme::TorchDefault;
-  return cfg;
-}
+using test_support::uniform;
 
-std::vector<float> uniform(size_t n, float lo, float hi, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+NetworkConfig scalar_config(const Case& c) { return test_support::case_network(c, 1, 16, 2); }
 
 double max_rel(const std::vector<double>& a, const std::vector<double>& b, size_t n) {
   double num = 0, den = 0;

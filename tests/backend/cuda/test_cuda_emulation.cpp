@@ -31,25 +31,10 @@ using cuda::testing::HostExec;
 using Case = test_support::ActivationCase;
 using test_support::case_name;
 
-NetworkConfig config(const Case& c) {
-  NetworkConfig cfg;
-  cfg.in_dim = c.dim;
-  cfg.out_dim = 3;
-  cfg.hidden_features = 20;  // not a multiple of 32: partial warps on the GPU, odd strides here
-  cfg.hidden_layers = 2;
-  cfg.activation = c.act;
-  cfg.pe_frequencies = c.act == Activation::ReluPE ? 3 : 0;
-  cfg.init = c.act == Activation::Sine ? InitScheme::Siren : InitScheme::TorchDefault;
-  return cfg;
-}
+using test_support::uniform;
 
-std::vector<float> uniform(size_t n, float lo, float hi, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+// 20 wide: not a multiple of 32, so partial warps on the GPU and odd strides here.
+NetworkConfig config(const Case& c) { return test_support::case_network(c, 3, 20, 2); }
 
 template <typename A, typename B>
 double rel_err(const A& a, const B& b) {
