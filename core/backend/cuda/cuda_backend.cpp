@@ -842,14 +842,44 @@ bool uses_graph(const Trainer& trainer) {
   return t && t->graphed();
 }
 
+namespace {
+
+// The benchmarks' device (measure_gemm_flops, time_gemm, measure_copy_bandwidth); throws with
+// probe()'s reason where CUDA cannot be used.
+DeviceInfo open_benchmark_device(int device) {
+  DeviceInfo info;
+  std::string why;
+  if (!open_device(device, &info, &why)) throw Error("the CUDA backend cannot be used: " + why);
+  return info;
+}
+
+// The fastest of `reps` timings (events on the stream) of `iters` calls of run(), in ms per call,
+// after `warmup` untimed calls (module loading, clocks up).
+template <typename Run>
+double best_ms_per_call(cudaStream_t stream, int warmup, int reps, int iters, Run run) {
+  Event start(true), stop(true);
+  for (int i = 0; i < warmup; ++i) run();
+  double best = std::numeric_limits<double>::infinity();
+  for (int rep = 0; rep < reps; ++rep) {
+    check_cuda(cudaEventRecord(start.get(), stream), "timing");
+    for (int i = 0; i < iters; ++i) run();
+    check_cuda(cudaEventRecord(stop.get(), stream), "timing");
+    check_cuda(cudaEventSynchronize(stop.get()), "timing");
+    float ms = 0;
+    check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "timing");
+    best = std::min(best, double(ms) / iters);
+  }
+  return best;
+}
+
+}  // namespace
+
 double measure_gemm_flops(bool tf32, int n, int device) {
   return 2.0 * double(n) * n * n / (time_gemm(n, n, n, false, 0, tf32, device) * 1e-3);
 }
 
 double time_gemm(int m, int n, int k, bool trans_a, size_t a_offset, bool tf32, int device) {
-  DeviceInfo info;
-  std::string why;
-  if (!open_device(device, &info, &why)) throw Error("the CUDA backend cannot be used: " + why);
+  const DeviceInfo info = open_benchmark_device(device);
   Stream stream;
   BlasHandle blas(*info.blas, stream.get());
   const int lda = trans_a ? k : m;
@@ -878,45 +908,22 @@ double time_gemm(int m, int n, int k, bool trans_a, size_t a_offset, bool tf32, 
                                     CUDA_R_32F, m, compute, CUBLAS_GEMM_DEFAULT),
                  "GEMM benchmark");
   };
-  Event start(true), stop(true);
-  double best = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < 3; ++i) run();  // warm-up (and clocks up)
-  for (int rep = 0; rep < 5; ++rep) {
-    const int iters = 5;
-    check_cuda(cudaEventRecord(start.get(), stream.get()), "timing");
-    for (int i = 0; i < iters; ++i) run();
-    check_cuda(cudaEventRecord(stop.get(), stream.get()), "timing");
-    check_cuda(cudaEventSynchronize(stop.get()), "timing");
-    float ms = 0;
-    check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "timing");
-    best = std::min(best, double(ms) / iters);
-  }
-  return best;
+  return best_ms_per_call(stream.get(), 3, 5, 5, run);
 }
 
 double measure_copy_bandwidth(size_t bytes, int device) {
-  DeviceInfo info;
-  std::string why;
-  if (!open_device(device, &info, &why)) throw Error("the CUDA backend cannot be used: " + why);
+  const DeviceInfo info = open_benchmark_device(device);
   Stream stream;
   DeviceArray<float> a, b;
   const size_t n = bytes / sizeof(float);
   a.allocate(n, "copy benchmark");
   b.allocate(n, "copy benchmark");
   check_cuda(cudaMemsetAsync(a.get(), 0, n * sizeof(float), stream.get()), "copy benchmark");
-  Event start(true), stop(true);
-  double best = 0;
-  for (int rep = 0; rep < 6; ++rep) {  // the first is a warm-up
-    check_cuda(cudaEventRecord(start.get(), stream.get()), "timing");
+  const double ms = best_ms_per_call(stream.get(), 1, 5, 1, [&] {
     check_cuda(cudaMemcpyAsync(b.get(), a.get(), n * sizeof(float), cudaMemcpyDeviceToDevice, stream.get()),
                "copy benchmark");
-    check_cuda(cudaEventRecord(stop.get(), stream.get()), "timing");
-    check_cuda(cudaEventSynchronize(stop.get()), "timing");
-    float ms = 0;
-    check_cuda(cudaEventElapsedTime(&ms, start.get(), stop.get()), "timing");
-    if (rep > 0) best = std::max(best, 2.0 * double(n * sizeof(float)) / (double(ms) * 1e-3));
-  }
-  return best;
+  });
+  return 2.0 * double(n * sizeof(float)) / (ms * 1e-3);
 }
 
 }  // namespace siren::cuda
