@@ -8,19 +8,22 @@
 //              clipping at 1, as torch_reference.py's sdf mode; the value and input gradient by
 //              reverse mode (CudaOptions::reverse_mode_gradient, the default).
 //   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
+//   sdf-fused  the same step by reverse mode with its fused ends (CudaOptions::reverse_fused_ends:
+//              the first and output layers inside the sweeps' kernels), in the same run.
 // Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
 // cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
 // compared, and evaluate() of a 256x256 grid. With --profile, each configuration also runs a few
 // eager steps with an event after every kernel and GEMM and prints where the step's time goes
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
-// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets] [--precision fp32|tf32|both]
+// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused] [--precision fp32|tf32|both]
 //                         [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -54,7 +57,7 @@ Config make_config(const std::string& mode) {
   c.net.hidden_features = 256;
   c.net.hidden_layers = 3;
   c.clip = 0;
-  if (mode == "sdf" || mode == "sdf-jets") {
+  if (mode == "sdf" || mode == "sdf-jets" || mode == "sdf-fused") {
     c.net.in_dim = 3;
     c.net.out_dim = 1;
     c.loss = LossKind::Sdf;
@@ -168,7 +171,7 @@ std::vector<std::string> split(const std::string& s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets]\n"
+               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused]\n"
                "                        [--precision fp32|tf32|both]\n"
                "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;
@@ -177,7 +180,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-jets"};
+  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-jets", "sdf-fused"};
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
   double min_seconds = 1.5;
   int warmup = 10;
@@ -210,7 +213,8 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& m : modes)
-    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-jets") return usage();
+    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-jets" && m != "sdf-fused")
+      return usage();
 
   try {
     const cuda::Availability avail = cuda::probe();
@@ -258,19 +262,27 @@ int main(int argc, char** argv) {
     std::printf("%-11s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
                 "floor ms", "x floor", "steps", "loss first -> last");
     for (Precision p : precisions) {
-      cuda::CudaOptions o;
-      o.precision = p;
-      cuda::CudaBackend backend(o);
-      cuda::CudaOptions jo = o;  // sdf-jets: the gradient jets instead of reverse mode
-      jo.reverse_mode_gradient = false;
-      cuda::CudaBackend jets_backend(jo);
+      // One backend per formulation the modes ask for, made when first needed: the defaults;
+      // sdf-jets, gradient jets instead of reverse mode; sdf-fused, reverse mode's fused ends.
+      std::map<std::string, std::unique_ptr<cuda::CudaBackend>> backends;
+      auto backend_for = [&](const std::string& m) -> cuda::CudaBackend& {
+        const std::string path = m == "sdf-jets" || m == "sdf-fused" ? m : "default";
+        std::unique_ptr<cuda::CudaBackend>& be = backends[path];
+        if (!be) {
+          cuda::CudaOptions o;
+          o.precision = p;
+          o.reverse_mode_gradient = path != "sdf-jets";
+          o.reverse_fused_ends = path == "sdf-fused";
+          be = std::make_unique<cuda::CudaBackend>(o);
+        }
+        return *be;
+      };
       for (const std::string& m : modes) {
         const Config c = make_config(m);
-        cuda::CudaBackend& be = m == "sdf-jets" ? jets_backend : backend;
+        cuda::CudaBackend& be = backend_for(m);
         const Timing t = time_steps(be, c, warmup, min_seconds);
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
-        const bool reverse = cuda::uses_reverse_gradient(be.options(), c.net, loss_jet_mode(c.loss));
-        const cuda::DeviceMlp mlp(c.net, loss_jet_mode(c.loss), false, reverse);
+        const cuda::DeviceMlp mlp = cuda::device_mlp(be.options(), c.net, loss_jet_mode(c.loss));
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
         const double flops = mlp.train_flops(evaluated);
         const double floor_ms = flops / (p == Precision::Tf32 ? tf32 : fp32) * 1e3;
@@ -313,7 +325,7 @@ int main(int argc, char** argv) {
       }
       if (evaluate) {
         for (JetMode jm : {JetMode::Value, JetMode::Laplacian}) {
-          const double ms = time_evaluate(backend, jm);
+          const double ms = time_evaluate(backend_for("plain"), jm);
           const char* name = jm == JetMode::Value ? "value" : "laplacian";
           std::printf("evaluate 256x256 %s (%s, with host copies): %.3f ms\n", name, to_string(p), ms);
           out["evaluate"].push_back({{"mode", name}, {"precision", to_string(p)}, {"ms", ms}});

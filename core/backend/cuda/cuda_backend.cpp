@@ -325,8 +325,7 @@ class CudaTrainer final : public Trainer {
               size_t batch, uint64_t seed)
       : dev_(std::move(dev)),
         opts_(opts),
-        mlp_(cfg, loss_jet_mode(data->loss), opts.precision == Precision::Tf32,
-             uses_reverse_gradient(opts, cfg, loss_jet_mode(data->loss))),
+        mlp_(device_mlp(opts, cfg, loss_jet_mode(data->loss))),
         data_(std::move(data)),
         seed_(seed),
         np_(cfg.num_parameters()) {
@@ -730,8 +729,7 @@ FieldJets CudaBackend::evaluate(const NetworkConfig& config, const std::vector<f
   if (params.size() != config.num_parameters()) throw Error("parameter count does not match the network");
   // SDF normals and one-channel gradients (the sphere tracer's hits, the SDF task's metrics) by
   // reverse mode, as the training steps: half the GEMM work of gradient jets.
-  const DeviceMlp mlp(config, mode, impl_->options.precision == Precision::Tf32,
-                      uses_reverse_gradient(impl_->options, config, mode));
+  const DeviceMlp mlp = device_mlp(impl_->options, config, mode);
   const int d = config.in_dim, c = config.out_dim;
   FieldJets out;
   out.value.resize(n * size_t(c));
@@ -835,6 +833,11 @@ std::vector<OpTime> op_profile(Trainer& trainer) {
 
 bool uses_reverse_gradient(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
   return options.reverse_mode_gradient && DeviceMlp::reverse_supported(config, mode);
+}
+
+DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
+  return DeviceMlp(config, mode, options.precision == Precision::Tf32, uses_reverse_gradient(options, config, mode),
+                   options.reverse_fused_ends);
 }
 
 bool uses_graph(const Trainer& trainer) {

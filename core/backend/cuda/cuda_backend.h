@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/backend/backend.h"
+#include "core/backend/cuda/device_mlp.h"
 
 namespace siren::cuda {
 
@@ -41,6 +42,12 @@ struct CudaOptions {
   // GEMM work of gradient jets, an SDF step 1.73x (FP32) and 1.50x (TF32) faster on an H200;
   // false: gradient jets.
   bool reverse_mode_gradient = true;
+  // On that path, the first layer (on raw coordinates) and the one-wide output layer fused into the
+  // sweeps' elementwise kernels (DeviceMlp's fused_ends): no cuBLAS GEMM with a dimension of 1-3 and
+  // seven fewer passes over a samples x width buffer per step. Checked through the host emulation
+  // only so far, not on a GPU: off until scripts/gpu-check's reverse-fused checks and the `sdf-fused`
+  // benchmark row have run.
+  bool reverse_fused_ends = false;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.
   bool profile_ops = false;
@@ -49,6 +56,8 @@ struct CudaOptions {
 // Whether a pass in this jet mode takes DeviceMlp's reverse path under these options (training
 // steps and evaluate() alike).
 bool uses_reverse_gradient(const CudaOptions& options, const NetworkConfig& config, JetMode mode);
+// The DeviceMlp that a pass in this jet mode runs under these options.
+DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode);
 
 struct Availability {
   bool usable = false;

@@ -153,33 +153,48 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
 }
 
 // The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store), (feature,
-// sample) tiled as the activation kernels: the gradient sweep (OP Delta) and its adjoint (Up) here,
-// rev_down below, which reduces its z-adjoints into the bias partials as act_backward.
-template <RevOp OP, bool SINE>
+// sample) tiled as the activation kernels: those that sum nothing (the gradient sweep, OP Delta, and
+// its adjoint, Up, without fused ends) here; those that do (Down, and Up with fused ends) in
+// rev_reduce_kernel below, which puts its per-feature sums into the partials as first_backward_kernel.
+template <RevOp OP, bool SINE, int END>
 __global__ void __launch_bounds__(kThreads) rev_sweep_kernel(RevLayer a) {
   const int i = feature();
   if (i >= a.w) return;
   sample_loop(
-      a.n, [&](size_t s) { return rev_load<OP>(a, s, i); },
+      a.n, [&](size_t s) { return rev_load<OP, END>(a, s, i); },
       [&](size_t s, const RevIn& in) {
         if constexpr (OP == RevOp::Delta)
           rev_delta_store<SINE>(a, s, i, in);
         else
-          rev_up_store<SINE>(a, s, i, in);
+          (void)rev_up_store<SINE, END>(a, s, i, in);
       });
 }
 
-template <bool SINE>
-__global__ void __launch_bounds__(kThreads) rev_down_kernel(RevLayer a, float* partials) {
+template <RevOp OP, bool SINE, int END>
+__global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float* partials) {
   __shared__ float shared[kThreads];
   const int i = feature();
   const bool live = i < a.w;
-  float acc = 0.0f;
+  float acc[1 + kMaxInDim] = {};
   if (live)
     sample_loop(
-        a.n, [&](size_t s) { return rev_load<RevOp::Down>(a, s, i); },
-        [&](size_t s, const RevIn& in) { acc += rev_down_store<SINE>(a, s, i, in); });
-  block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(a.w) + size_t(i), live);
+        a.n, [&](size_t s) { return rev_load<OP, END>(a, s, i); },
+        [&](size_t s, const RevIn& in) {
+          RevSums r;
+          if constexpr (OP == RevOp::Up)
+            r = rev_up_store<SINE, END>(a, s, i, in);
+          else
+            r = rev_down_store<SINE, END>(a, s, i, in);
+#pragma unroll
+          for (int q = 0; q < 1 + kMaxInDim; ++q) acc[q] += r.v[q];
+        });
+  // Partials layout: [block][quantity][feature].
+  const int quantities = rev_quantities<OP, END>(a.d);
+#pragma unroll
+  for (int q = 0; q < 1 + kMaxInDim; ++q)
+    if (q < quantities)
+      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
+                  live);
 }
 
 __global__ void __launch_bounds__(kThreads) rev_input_gradient_kernel(RevInput a) {
@@ -398,9 +413,7 @@ void CudaExec::launched(const char* what) const {
 
 void CudaExec::reduce_feature_partials(int blocks, int w, float* dst, const char* what) {
   ReduceTarget target;
-  target.quantities = 1;
-  target.dst[0] = dst;
-  target.stride[0] = 1;
+  target.add(dst, 1);
   reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, blocks, w, target);
   launched(what);
 }
@@ -482,27 +495,46 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
 }
 
 template <RevOp OP>
-void CudaExec::rev_sweep(const RevLayer& a, const char* what) {
-  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
-  if (a.act == Activation::Sine)
-    rev_sweep_kernel<OP, true><<<t.grid, t.block, 0, stream_>>>(a);
-  else
-    rev_sweep_kernel<OP, false><<<t.grid, t.block, 0, stream_>>>(a);
-  launched(what);
+void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what) {
+  const bool sine = a.act == Activation::Sine;
+  // The gradient sweep fuses nothing at the top: g there is W_L on either path.
+  const int end = OP == RevOp::Delta ? a.end & kRevFirst : a.end;
+  with_rev_end(end, [&](auto e) {
+    constexpr int END = decltype(e)::value;
+    const int quantities = rev_quantities<OP, END>(a.d);
+    if (t.quantities != quantities) throw Error("internal: the reverse path's sums do not match their targets");
+    const char* name = END == 0 ? what : fused_what;
+    if constexpr (OP == RevOp::Delta || (OP == RevOp::Up && END == 0)) {
+      const Tiling tl = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+      if (sine)
+        rev_sweep_kernel<OP, true, END><<<tl.grid, tl.block, 0, stream_>>>(a);
+      else
+        rev_sweep_kernel<OP, false, END><<<tl.grid, tl.block, 0, stream_>>>(a);
+      launched(name);
+    } else {
+      const Tiling tl = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+      if (sine)
+        rev_reduce_kernel<OP, true, END><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+      else
+        rev_reduce_kernel<OP, false, END><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+      launched(name);
+      reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(quantities)), dim3(32, 8), 0, stream_>>>(
+          partials_, int(tl.grid.y), a.w, t);
+      launched(OP == RevOp::Down ? "bias gradient reduction" : "fused ends' gradient reduction");
+    }
+  });
 }
 
-void CudaExec::rev_delta(const RevLayer& a) { rev_sweep<RevOp::Delta>(a, "gradient sweep kernel"); }
+void CudaExec::rev_delta(const RevLayer& a) {
+  rev_sweep<RevOp::Delta>(a, ReduceTarget{}, "gradient sweep kernel", "gradient sweep kernel, first layer");
+}
 
-void CudaExec::rev_up(const RevLayer& a) { rev_sweep<RevOp::Up>(a, "gradient sweep adjoint kernel"); }
+void CudaExec::rev_up(const RevLayer& a, const ReduceTarget& t) {
+  rev_sweep<RevOp::Up>(a, t, "gradient sweep adjoint kernel", "gradient sweep adjoint kernel, fused end");
+}
 
-void CudaExec::rev_down(const RevLayer& a, float* bias_grad) {
-  const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
-  if (a.act == Activation::Sine)
-    rev_down_kernel<true><<<t.grid, t.block, 0, stream_>>>(a, partials_);
-  else
-    rev_down_kernel<false><<<t.grid, t.block, 0, stream_>>>(a, partials_);
-  launched("reverse adjoint kernel");
-  reduce_feature_partials(int(t.grid.y), a.w, bias_grad, "bias gradient reduction");
+void CudaExec::rev_down(const RevLayer& a, const ReduceTarget& t) {
+  rev_sweep<RevOp::Down>(a, t, "reverse adjoint kernel", "reverse adjoint kernel, fused end");
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {

@@ -61,8 +61,8 @@ class CudaExec final : public JetExec {
   void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) override;
   void loss(const LossArgs& a, double* loss_sum) override;
   void rev_delta(const RevLayer& a) override;
-  void rev_up(const RevLayer& a) override;
-  void rev_down(const RevLayer& a, float* bias_grad) override;
+  void rev_up(const RevLayer& a, const ReduceTarget& t) override;
+  void rev_down(const RevLayer& a, const ReduceTarget& t) override;
   void rev_input_gradient(const RevInput& a) override;
   void rev_direction(const RevInput& a) override;
 
@@ -92,9 +92,10 @@ class CudaExec final : public JetExec {
  private:
   // Checks the launch just made; marks it for the profiler, if any.
   void launched(const char* what) const;
-  // rev_delta and rev_up: the kernel of that operation, and the launch's name.
+  // rev_delta, rev_up and rev_down: the kernel of that operation (and the reduction of its sums into
+  // t), named `what`, or `fused_what` where the layer fuses an end.
   template <RevOp OP>
-  void rev_sweep(const RevLayer& a, const char* what);
+  void rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what);
   // dst[i] += the sum over `blocks` of the scratch's partials [block][i], i < w (one quantity).
   void reduce_feature_partials(int blocks, int w, float* dst, const char* what);
 

@@ -41,10 +41,20 @@ FirstLayer first_layer_args(const NetworkConfig& cfg, const float* params, const
   f.act = cfg.activation;
   return f;
 }
+
+// The sums of W_0's gradient, column k of the row-major fan_out x d matrix, after those in t.
+void add_first_columns(ReduceTarget& t, const NetworkConfig& cfg, float* grads) {
+  for (int k = 0; k < cfg.in_dim; ++k) t.add(grads + cfg.weight_offset(0) + size_t(k), cfg.in_dim);
+}
 }  // namespace
 
-DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool reverse)
-    : cfg_(cfg), mode_(mode), tf32_(tf32), reverse_(reverse), rows_(rows_of(mode, cfg.in_dim)) {
+DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool reverse, bool fused_ends)
+    : cfg_(cfg),
+      mode_(mode),
+      tf32_(tf32),
+      reverse_(reverse),
+      fused_ends_(reverse && fused_ends),
+      rows_(rows_of(mode, cfg.in_dim)) {
   cfg_.validate();
   if (reverse_ && !reverse_supported(cfg_, mode_))
     throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");
@@ -53,23 +63,24 @@ DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool rev
 namespace {
 // The reverse path's buffers: the encoding's gradient jets, then per activation layer z, h, g and
 // delta (one row per sample), the output and its adjoint (1 + d rows), and two adjoint buffers wide
-// enough for the encoding.
+// enough for the encoding. A fused first layer has neither the encoding nor z_0.
 struct ReverseSizes {
   size_t input, hidden, out, adj;
 };
-ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity) {
+ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity, bool fused_first) {
   const size_t d = size_t(cfg.in_dim), e = size_t(cfg.encoded_dim()), w = size_t(cfg.hidden_features);
-  return {aligned(capacity * (1 + d) * e), aligned(capacity * w), aligned(capacity * (1 + d)),
+  return {fused_first ? 0 : aligned(capacity * (1 + d) * e), aligned(capacity * w), aligned(capacity * (1 + d)),
           aligned(capacity * std::max(w, e))};
 }
 }  // namespace
 
 size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
   if (reverse_) {
-    const ReverseSizes r = reverse_sizes(cfg_, capacity);
+    const ReverseSizes r = reverse_sizes(cfg_, capacity, fused_reverse_first());
     // Inference on this path is evaluate()'s jets; a training-sized carve serves both.
     (void)training;
-    return r.input + 4 * size_t(activation_layers()) * r.hidden + 2 * r.out + 2 * r.adj;
+    const size_t hidden_buffers = 4 * size_t(activation_layers()) - (fused_reverse_first() ? 1 : 0);
+    return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj;
   }
   const size_t rows = capacity * size_t(rows_);
   const size_t hidden = aligned(rows * size_t(cfg_.hidden_features));
@@ -98,12 +109,12 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
   b.z.assign(size_t(acts), nullptr);
   b.h.assign(size_t(acts), nullptr);
   if (reverse_) {
-    const ReverseSizes r = reverse_sizes(cfg_, capacity);
+    const ReverseSizes r = reverse_sizes(cfg_, capacity, fused_reverse_first());
     b.g.assign(size_t(acts), nullptr);
     b.delta.assign(size_t(acts), nullptr);
-    b.input = take(r.input);
+    if (!fused_reverse_first()) b.input = take(r.input);
     for (int a = 0; a < acts; ++a) {
-      b.z[size_t(a)] = take(r.hidden);
+      if (a > 0 || !fused_reverse_first()) b.z[size_t(a)] = take(r.hidden);
       b.h[size_t(a)] = take(r.hidden);
       b.g[size_t(a)] = take(r.hidden);
       b.delta[size_t(a)] = take(r.hidden);
@@ -262,7 +273,7 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
   if (in.n == 0) return;
   if (reverse_) return backward_reverse(ex, params, in, b, grads, rounded);
   const int rows = int(in.n * size_t(rows_));
-  const int d = cfg_.in_dim, c = cfg_.out_dim, acts = activation_layers();
+  const int c = cfg_.out_dim, acts = activation_layers();
 
   auto weight_grad = [&](int layer, const float* h_in, const float* dz) {
     ex.gemm(this->weight_grad(layer, h_in, cfg_.fan_in(layer), dz, cfg_.fan_out(layer), grads, rows));
@@ -295,27 +306,29 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
     FirstLayer f = first_layer_args(cfg_, params, in);
     f.g = g;
     ReduceTarget t;
-    t.quantities = 1 + d;
-    t.dst[0] = grads + cfg_.bias_offset(0);
-    t.stride[0] = 1;
-    for (int j = 0; j < d; ++j) {
-      t.dst[1 + j] = grads + cfg_.weight_offset(0) + size_t(j);
-      t.stride[1 + j] = d;
-    }
+    t.add(grads + cfg_.bias_offset(0), 1);
+    add_first_columns(t, cfg_, grads);
     ex.first_backward(mode_, f, t);
   }
 }
 
-RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, size_t n) const {
+RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, const ChunkInput& in,
+                              const float* adjoint) const {
   RevLayer r;
   r.z = b.z[size_t(l)];
   r.bias = params + cfg_.bias_offset(l);
-  r.n = n;
+  r.n = in.n;
   r.w = cfg_.fan_out(l);
   r.w0 = cfg_.layer_omega0(l);
   r.act = cfg_.activation;
   r.g = b.g[size_t(l)];
   r.delta = b.delta[size_t(l)];
+  r.d = cfg_.in_dim;
+  r.adjoint = adjoint;
+  if (l == 0 && fused_reverse_first()) {
+    r.end |= kRevFirst;
+    r.first = first_layer_args(cfg_, params, in);
+  }
   return r;
 }
 
@@ -327,25 +340,36 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   if (n > size_t(1) << 28) throw Error("internal: CUDA chunk too large");
   const int rows = int(n);
   const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
-  Encode en;
-  en.coords = in.coords;
-  en.index = in.index;
-  en.base = in.base;
-  en.n = n;
-  en.d = d;
-  en.e = e;
-  en.out = b.input;
-  ex.encode(JetMode::Gradient, en);
-  GemmCall first = linear_forward(0, weights(0, params, rounded), b.input, b.z[0], rows);
-  first.ldb = (1 + d) * e;  // the encoding's value rows
-  ex.gemm(first);
-  for (int l = 0; l < acts; ++l) {
-    if (l > 0) ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
+  auto activation = [&](int l) {
     ActForward a = activation_args<ActForward>(cfg_, l, params, n);
     a.z = b.z[size_t(l)];
     a.h = b.h[size_t(l)];
     a.round_out = tf32_layer(l + 1);
     ex.act_forward(JetMode::Value, a);
+  };
+  if (fused_reverse_first()) {
+    FirstLayer f = first_layer_args(cfg_, params, in);
+    f.h = b.h[0];
+    f.round_out = tf32_layer(1);
+    ex.first_forward(JetMode::Value, f);
+  } else {
+    Encode en;
+    en.coords = in.coords;
+    en.index = in.index;
+    en.base = in.base;
+    en.n = n;
+    en.d = d;
+    en.e = e;
+    en.out = b.input;
+    ex.encode(JetMode::Gradient, en);
+    GemmCall first = linear_forward(0, weights(0, params, rounded), b.input, b.z[0], rows);
+    first.ldb = (1 + d) * e;  // the encoding's value rows
+    ex.gemm(first);
+    activation(0);
+  }
+  for (int l = 1; l < acts; ++l) {
+    ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
+    activation(l);
   }
   GemmCall out = linear_forward(acts, weights(acts, params, rounded), b.h[size_t(acts - 1)], b.out, rows);
   out.ldc = 1 + d;  // phi into the value row of each sample's 1 + d
@@ -353,17 +377,25 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   ex.add_value_bias(b.out, params + cfg_.bias_offset(acts), n, 1 + d, 1);
 
   // The gradient sweep, down from g_(L-1) = W_L^T.
-  RevLayer top = rev_layer(acts - 1, params, b, n);
+  RevLayer top = rev_layer(acts - 1, params, b, in);
   top.top = params + cfg_.weight_offset(acts);
   top.round_out = tf32_layer(acts - 1);
   ex.rev_delta(top);
   for (int l = acts - 1; l >= 1; --l) {
     ex.gemm(input_grad(l, params, rounded, b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
-    RevLayer r = rev_layer(l - 1, params, b, n);
+    RevLayer r = rev_layer(l - 1, params, b, in);
     r.round_out = tf32_layer(l - 1);
     ex.rev_delta(r);
   }
-  ex.gemm(input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
+  GemmCall input = input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows);
+  if (fused_reverse_first()) {
+    // The raw coordinates' Jacobian is the identity: grad phi = W_0^T delta_0 straight into rows 1..d.
+    input.c = b.out + 1;
+    input.ldc = 1 + d;
+    ex.gemm(input);
+    return;
+  }
+  ex.gemm(input);
   RevInput ri;
   ri.jac = b.input;
   ri.n = n;
@@ -380,46 +412,64 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   const int rows = int(n);
   const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
   const int width = cfg_.fan_in(acts);
+  float* const w_last_grad = grads + cfg_.weight_offset(acts);
 
-  // The direction of grad phi's adjoint in the encoding, then up through the gradient sweep's adjoint.
-  RevInput ri;
-  ri.jac = b.input;
-  ri.n = n;
-  ri.d = d;
-  ri.e = e;
-  ri.adjoint = b.out_adjoint;
-  ri.gbar_enc = b.adj_a;
-  ex.rev_direction(ri);
+  // The direction of grad phi's adjoint in the encoding (a fused first layer reads it from the
+  // loss's adjoint), then up through the gradient sweep's adjoint.
+  if (!fused_reverse_first()) {
+    RevInput ri;
+    ri.jac = b.input;
+    ri.n = n;
+    ri.d = d;
+    ri.e = e;
+    ri.adjoint = b.out_adjoint;
+    ri.gbar_enc = b.adj_a;
+    ex.rev_direction(ri);
+  }
   for (int l = 0; l < acts; ++l) {
-    const float* gbar_in = b.adj_a;  // gbar_(l-1): fan_in(l) wide
-    ex.gemm(weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows));
-    ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
-    RevLayer r = rev_layer(l, params, b, n);
-    if (l == acts - 1) r.top = params + cfg_.weight_offset(acts);  // g_(L-1) = W_L^T, never stored
-    r.dbar = b.adj_b;
+    RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
+    if (l == acts - 1) {
+      r.top = params + cfg_.weight_offset(acts);  // g_(L-1) = W_L^T, never stored
+      if (fused_top()) r.end |= kRevTop;
+    }
+    if ((r.end & kRevFirst) == 0) {
+      const float* gbar_in = b.adj_a;  // gbar_(l-1): fan_in(l) wide
+      ex.gemm(weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows));
+      ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
+      r.dbar = b.adj_b;
+    }
     r.gbar = b.adj_a;  // the GEMMs above have read gbar_(l-1)
     r.round_out = tf32_layer(l + 1);
-    ex.rev_up(r);
+    ReduceTarget sums;
+    if (r.end & kRevTop) sums.add(w_last_grad, 1);
+    if (r.end & kRevFirst) add_first_columns(sums, cfg_, grads);
+    ex.rev_up(r, sums);
   }
   // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
-  ex.value_row_sums(b.adj_a, n, 1, width, grads + cfg_.weight_offset(acts));
+  if (!fused_top()) ex.value_row_sums(b.adj_a, n, 1, width, w_last_grad);
 
   // The ordinary backward sweep from phi's adjoint, with the gradient sweep's zbar added.
-  ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
+  if (!fused_top()) ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
   ex.value_row_sums(b.out_adjoint, n, 1 + d, 1, grads + cfg_.bias_offset(acts));
-  ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
+  if (!fused_top()) ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
   float* hbar = b.adj_a;
   float* spare = b.adj_b;
   for (int l = acts - 1; l >= 0; --l) {
-    RevLayer r = rev_layer(l, params, b, n);
+    RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
+    if (l == acts - 1 && fused_top()) {
+      r.top = params + cfg_.weight_offset(acts);
+      r.end |= kRevTop;
+    }
     r.hbar = hbar;
     r.round_out = tf32_layer(l);
-    ex.rev_down(r, grads + cfg_.bias_offset(l));
-    if (l == 0)
-      ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
-    else
+    ReduceTarget sums;
+    sums.add(grads + cfg_.bias_offset(l), 1);
+    if (r.end & kRevFirst) add_first_columns(sums, cfg_, grads);
+    ex.rev_down(r, sums);
+    if (l == 0) {
+      if ((r.end & kRevFirst) == 0) ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
+    } else {
       ex.gemm(weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows));
-    if (l > 0) {
       ex.gemm(input_grad(l, params, rounded, hbar, cfg_.fan_out(l), spare, rows));
       std::swap(hbar, spare);
     }

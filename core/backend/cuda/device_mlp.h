@@ -33,9 +33,15 @@ struct GemmCall {
 // Where a reduction over samples adds its per-feature sums: quantity q of feature i goes to
 // dst[q][i * stride[q]] (added to what is there: gradients accumulate over chunks).
 struct ReduceTarget {
-  int quantities = 1;
+  int quantities = 0;
   float* dst[1 + kMaxInDim] = {};
   int stride[1 + kMaxInDim] = {};
+  // Appends a quantity: feature i's sum goes to to[i * step].
+  void add(float* to, int step) {
+    dst[quantities] = to;
+    stride[quantities] = step;
+    ++quantities;
+  }
 };
 
 class JetExec {
@@ -54,11 +60,12 @@ class JetExec {
   virtual void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) = 0;
   // Writes the adjoint and adds the sum of squared errors to *loss_sum (memory of the executor).
   virtual void loss(const LossArgs& a, double* loss_sum) = 0;
-  // The reverse path's elementwise operations (jet_kernels.h's rev_*_at); rev_down adds the
-  // returned z-adjoints, summed over samples, to bias_grad[0..w).
+  // The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store); up and
+  // down add what they return, summed over samples, to t (rev_quantities of them, in its order:
+  // for down the bias gradient first; up without fused ends returns nothing).
   virtual void rev_delta(const RevLayer& a) = 0;
-  virtual void rev_up(const RevLayer& a) = 0;
-  virtual void rev_down(const RevLayer& a, float* bias_grad) = 0;
+  virtual void rev_up(const RevLayer& a, const ReduceTarget& t) = 0;
+  virtual void rev_down(const RevLayer& a, const ReduceTarget& t) = 0;
   virtual void rev_input_gradient(const RevInput& a) = 0;
   virtual void rev_direction(const RevInput& a) = 0;
   // The TF32 copy of the parameters (DeviceMlp::round_parameters): dst[i] = round_tf32(src[i]) for
@@ -86,9 +93,9 @@ struct TrainingView {
 // Buffers of one chunk (capacity samples x jet rows). Inference may alias z[a] and h[a] and use two
 // buffers in turn for all layers (see DeviceMlp::inference_buffers).
 struct MlpBuffers {
-  float* input = nullptr;     // rows x encoded_dim; positional encoding only (reverse path: always,
-                              // the encoding's gradient jets)
-  std::vector<float*> z, h;   // per activation layer, rows x hidden; z[0] unused with a fused first layer
+  float* input = nullptr;     // rows x encoded_dim; positional encoding only (reverse path: the
+                              // encoding's gradient jets, unless its first layer is fused)
+  std::vector<float*> z, h;   // per activation layer, rows x hidden; z[0] null with a fused first layer
   std::vector<float*> g, delta;  // reverse path: per activation layer, samples x hidden
   float* out = nullptr;       // rows x out_dim
   float* out_adjoint = nullptr;  // training: rows x out_dim, filled by the loss
@@ -109,9 +116,15 @@ struct MlpBuffers {
 // and their adjoint by one forward sweep (core/backend/cpu/mlp_reverse_gradient.h), six one-row GEMM
 // passes per sample where gradient jets take 3(1 + d). The output and its adjoint keep the gradient
 // jets' layout (1 + d rows per sample), so the losses are the same kernels.
+//
+// fused_ends (reverse path only): the first layer on raw coordinates and the one-wide output layer
+// as arithmetic inside the sweeps' elementwise kernels and reductions there (jet_kernels.h's
+// kRevFirst and kRevTop say what each fuses), not as cuBLAS GEMMs with a dimension of 1-3 and a
+// pass over a buffer each. The first layer's only when there is no positional encoding.
 class DeviceMlp {
  public:
-  DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false, bool reverse = false);
+  DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false, bool reverse = false,
+            bool fused_ends = false);
   // Whether the reverse path can run this network and mode.
   static bool reverse_supported(const NetworkConfig& cfg, JetMode mode) {
     return mode == JetMode::Gradient && cfg.out_dim == 1;
@@ -125,6 +138,9 @@ class DeviceMlp {
   // Without a positional encoding the first layer is one fused kernel on the coordinates (jets only:
   // the reverse path's first layer is a GEMM on the encoding, whose jets give grad phi at the end).
   bool fused_first_layer() const { return !reverse_ && cfg_.activation != Activation::ReluPE; }
+  // The reverse path's fused ends (the class comment): the output layer's, and the first layer's.
+  bool fused_top() const { return fused_ends_; }
+  bool fused_reverse_first() const { return fused_ends_ && cfg_.activation != Activation::ReluPE; }
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
   // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
@@ -173,7 +189,9 @@ class DeviceMlp {
                        const float* rounded) const;
   void backward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b, float* grads,
                         const float* rounded) const;
-  RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, size_t n) const;
+  // Layer l's RevLayer; `in` and `adjoint` for the fused ends (their flags set where they apply).
+  RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, const ChunkInput& in,
+                     const float* adjoint = nullptr) const;
   bool tf32_layer(int layer) const;
   // Where the transposed weights start in the TF32 copy: after the parameters, 256-byte aligned, so
   // that each layer's copy is aligned as its weights are (cuBLAS's fast TF32 kernels need 16 bytes;
@@ -186,6 +204,7 @@ class DeviceMlp {
   JetMode mode_;
   bool tf32_;
   bool reverse_;
+  bool fused_ends_;  // reverse_ and asked for
   int rows_;  // output (and for jets every buffer's) rows per sample
 };
 

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "core/network/activation.h"
 #include "core/network/jets.h"
@@ -518,12 +519,25 @@ SIREN_UNROLL
 // DeviceMlp's reverse path (core/backend/cpu/mlp_reverse_gradient.h has the derivation): phi and
 // grad phi of a network with one output by a backward sweep, and their adjoint by a forward sweep
 // along one direction, each hidden buffer one row per sample. Per (sample, feature) of hidden layer
-// l, with z as the forward GEMM left it (without the bias):
+// l, with z the pre-activation (the forward GEMM's output plus the bias):
 //   delta: delta = g sigma'(z), with g = W_L[i] on the last hidden layer (read from `top`, not stored)
 //   up:    gbar = dbar sigma'(z), and g <- dbar g sigma''(z) (z's adjoint from the gradient sweep)
 //   down:  hbar <- hbar sigma'(z) + g (z's whole adjoint), returned for the bias gradient
+//
+// The fused ends (RevLayer::end, DeviceMlp's fused_ends): the network's first and last products are
+// 3 and 1 wide, which cuBLAS runs at K, M or N of 1-3 far below its rate (an SDF step spent 1.7 ms of
+// 12.7 in such GEMMs on an H200) and which each cost a pass over a samples x width buffer. With
+//   kRevFirst (layer 0 on raw coordinates) z = W_0 x + b is recomputed from the sample's coordinates
+//     (never stored); up takes dbar = W_0 gbar_x from the loss's adjoint of grad phi (the raw
+//     coordinates' Jacobian is the identity) and returns delta gbar_x^T, W_0's share from the
+//     gradient sweep; down returns zbar x^T, W_0's share from the value, and stores nothing;
+//   kRevTop (the last hidden layer, W_L = top) up returns gbar + phibar h, all of W_L's gradient,
+//     instead of storing gbar, and down takes hbar = W_L^T phibar instead of reading it.
+constexpr int kRevFirst = 1;
+constexpr int kRevTop = 2;
+
 struct RevLayer {
-  const float* z = nullptr;
+  const float* z = nullptr;  // the forward GEMM's output (without the bias); unused with kRevFirst
   const float* bias = nullptr;
   size_t n = 0;
   int w = 0;
@@ -532,53 +546,139 @@ struct RevLayer {
   const float* top = nullptr;  // delta, up on the last hidden layer: g there is W_L (1 x w) for every sample
   float* g = nullptr;          // dphi/dh, n x w (up: replaced by the gradient sweep's share of zbar)
   float* delta = nullptr;      // dphi/dz, n x w
-  const float* dbar = nullptr;  // up: the adjoint of delta
-  float* gbar = nullptr;        // up: the adjoint of g
-  float* hbar = nullptr;        // down: dLoss/dh in, dLoss/dz out
+  const float* dbar = nullptr;  // up: the adjoint of delta (not with kRevFirst)
+  float* gbar = nullptr;        // up: the adjoint of g (not with kRevTop)
+  float* hbar = nullptr;        // down: dLoss/dh in (not with kRevTop), dLoss/dz out (not with kRevFirst)
   bool round_out = false;       // what this op writes for GEMMs feeds a TF32 GEMM: store it rounded
+  int end = 0;                  // kRevFirst | kRevTop: the ends this layer's operations fuse
+  int d = 0;                    // the input dimension (the adjoint's rows: 1 + d per sample)
+  FirstLayer first;             // kRevFirst: the coordinates, W_0 and b_0 (first.h, first.g unused)
+  const float* adjoint = nullptr;  // kRevFirst up, kRevTop up and down: the loss's adjoint, n x (1 + d)
 };
 
-// Each operation in two halves, its loads (rev_load: z, g or top, and the operation's third input:
-// dbar for up, hbar for down) and the rest (rev_*_store), for the kernels' batched loads
-// (batched_samples, which the host emulation runs too).
-struct RevIn {
-  float z = 0.0f, g = 0.0f, x = 0.0f;
-};
+// Which ends a layer's operations fuse, as a template argument: f(std::integral_constant<int, END>).
+template <class F>
+void with_rev_end(int end, F f) {
+  switch (end) {
+    case 0: f(std::integral_constant<int, 0>{}); break;
+    case kRevFirst: f(std::integral_constant<int, kRevFirst>{}); break;
+    case kRevTop: f(std::integral_constant<int, kRevTop>{}); break;
+    default: f(std::integral_constant<int, kRevFirst | kRevTop>{}); break;
+  }
+}
+
+// What an operation sums over the samples, per feature: down, the bias gradient (zbar) then, with
+// kRevFirst, W_0's column k (zbar x_k); up, with kRevTop W_L's gradient, then with kRevFirst W_0's
+// column k (delta gbar_x_k). DeviceMlp's ReduceTargets follow this order.
 enum class RevOp { Delta, Up, Down };
-template <RevOp OP>
+template <RevOp OP, int END>
+SIREN_HD int rev_quantities(int d) {
+  const int first = (END & kRevFirst) ? d : 0;
+  if (OP == RevOp::Down) return 1 + first;
+  if (OP == RevOp::Up) return ((END & kRevTop) ? 1 : 0) + first;
+  return 0;
+}
+struct RevSums {
+  float v[1 + kMaxInDim] = {};
+};
+
+// Each operation in two halves, its loads (rev_load: z, g or top, the operation's third input: dbar
+// for up, hbar for down, and what the fused ends read) and the rest (rev_*_store), for the kernels'
+// batched loads (batched_samples, which the host emulation runs too).
+struct RevIn {
+  float z = 0.0f;          // the pre-activation, bias included
+  float g = 0.0f, x = 0.0f;
+  float phibar = 0.0f;     // kRevTop up: the loss's adjoint of phi
+  float v[kMaxInDim] = {};  // kRevFirst: up, the adjoint of grad phi; down, the coordinates
+};
+// Sample s's row of the loss's adjoint (phi's, then grad phi's d).
+SIREN_HD const float* rev_adjoint(const RevLayer& a, size_t s) { return a.adjoint + s * size_t(1 + a.d); }
+
+template <RevOp OP, int END = 0>
 SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i) {
   const size_t k = s * size_t(a.w) + size_t(i);
   RevIn r;
-  r.z = a.z[k];
+  if constexpr ((END & kRevFirst) != 0) {
+    const FirstPre p = first_pre(a.first, s, i);  // the forward's z, bit for bit (first_forward_at)
+    r.z = p.z;
+    if constexpr (OP == RevOp::Down) {
+SIREN_UNROLL
+      for (int c = 0; c < kMaxInDim; ++c) r.v[c] = p.x[c];
+    }
+  } else {
+    r.z = a.z[k] + a.bias[i];
+  }
   // Down reads the gradient sweep's z-adjoint share, which up stored in g on every layer.
   r.g = OP != RevOp::Down && a.top ? a.top[i] : a.g[k];
-  if (OP == RevOp::Up) r.x = a.dbar[k];
-  if (OP == RevOp::Down) r.x = a.hbar[k];
+  if constexpr (OP == RevOp::Up) {
+    if constexpr ((END & kRevFirst) != 0) {
+      const float* adj = rev_adjoint(a, s);
+      const float* wi = a.first.W + size_t(i) * size_t(a.d);
+      float dbar = 0.0f;
+SIREN_UNROLL
+      for (int c = 0; c < kMaxInDim; ++c) {
+        r.v[c] = c < a.d ? adj[1 + c] : 0.0f;
+        dbar += c < a.d ? wi[c] * r.v[c] : 0.0f;
+      }
+      r.x = dbar;
+    } else {
+      r.x = a.dbar[k];
+    }
+    if constexpr ((END & kRevTop) != 0) r.phibar = rev_adjoint(a, s)[0];
+  }
+  if constexpr (OP == RevOp::Down) {
+    if constexpr ((END & kRevTop) != 0)
+      r.x = a.top[i] * rev_adjoint(a, s)[0];
+    else
+      r.x = a.hbar[k];
+  }
   return r;
 }
 
 template <bool SINE>
 SIREN_HD void rev_delta_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
-  const Derivs q = derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0);
+  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   a.delta[s * size_t(a.w) + size_t(i)] = maybe_tf32(in.g * q.d1, a.round_out);
 }
 
-template <bool SINE>
-SIREN_HD void rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+template <bool SINE, int END = 0>
+SIREN_HD RevSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const size_t k = s * size_t(a.w) + size_t(i);
-  const Derivs q = derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0);
+  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   a.g[k] = in.x * in.g * q.d2;
-  a.gbar[k] = maybe_tf32(in.x * q.d1, a.round_out);
+  const float gbar = in.x * q.d1;
+  RevSums r;
+  int at = 0;
+  if constexpr ((END & kRevTop) != 0) {
+    r.v[at++] = gbar + in.phibar * q.f;  // W_L's gradient: through g_(L-1) = W_L, and phi = W_L h + b_L
+  } else {
+    a.gbar[k] = maybe_tf32(gbar, a.round_out);
+  }
+  if constexpr ((END & kRevFirst) != 0) {
+    const float delta = in.g * q.d1;  // as rev_delta stored it (layer 0 is never TF32)
+SIREN_UNROLL
+    for (int c = 0; c < kMaxInDim; ++c)
+      if (c < a.d) r.v[at + c] = delta * in.v[c];
+  }
+  (void)at;
+  return r;
 }
 
-template <bool SINE>
-SIREN_HD float rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
-  const Derivs q = derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0);
+template <bool SINE, int END = 0>
+SIREN_HD RevSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float zb = in.x * q.d1 + in.g;
-  a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
-  return zb;
+  RevSums r;
+  r.v[0] = zb;
+  if constexpr ((END & kRevFirst) != 0) {
+SIREN_UNROLL
+    for (int c = 0; c < kMaxInDim; ++c)
+      if (c < a.d) r.v[1 + c] = zb * in.v[c];
+  } else {
+    a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
+  }
+  return r;
 }
-
 
 // Between the input encoding and the first layer: jac holds the encoding's gradient jets (Encode in
 // Gradient mode: per sample the encoding, then its derivative along each x_k; the raw coordinates

@@ -140,13 +140,18 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
   return out;
 }
 
+// How one-output Gradient-mode passes run: gradient jets, the reverse path, or the reverse path with
+// its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends).
+enum class Path { Jets, Reverse, Fused };
+
 std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
-                                                bool reverse = false) {
+                                                Path path = Path::Jets) {
   cuda::CudaOptions o;
   o.precision = p;
   o.workspace_bytes = workspace;
   o.graphs = graphs;
-  o.reverse_mode_gradient = reverse;
+  o.reverse_mode_gradient = path != Path::Jets;
+  o.reverse_fused_ends = path == Path::Fused;
   return std::make_unique<cuda::CudaBackend>(o);
 }
 
@@ -203,8 +208,8 @@ bool away_from_kinks(const NetworkConfig& cfg, const std::vector<float>& p, Prec
 // ------------------------------------------------------------------------------- checks
 
 // evaluate() in all three jet modes, against the CPU; also through chunks of 256 samples.
-// `reverse`: evaluate() takes the reverse path where it applies (Gradient mode, one output).
-Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, bool reverse = false) {
+// `path`: how evaluate() runs one-output Gradient mode.
+Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, Path path = Path::Jets) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 1);
@@ -212,8 +217,8 @@ Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, bool r
   if (!away_from_kinks(cfg, p, prec, x, nullptr, 0, r)) return r.result();
   n = x.size() / size_t(cfg.in_dim);
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec, 0, true, reverse);
-  auto chunked = cuda_backend(prec, /*workspace=*/1, true, reverse);  // the minimum: 256 samples per chunk
+  auto gpu = cuda_backend(prec, 0, true, path);
+  auto chunked = cuda_backend(prec, /*workspace=*/1, true, path);  // the minimum: 256 samples per chunk
   for (JetMode mode : {JetMode::Value, JetMode::Gradient, JetMode::Laplacian}) {
     const FieldJets a = cpu.evaluate(cfg, p, x.data(), n, mode);
     const FieldJets b = gpu->evaluate(cfg, p, x.data(), n, mode);
@@ -230,14 +235,14 @@ Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, bool r
 }
 
 // loss_and_gradient() for all three losses, against the CPU; also through chunks of 256 samples.
-// `reverse`: the GPU trainers take the reverse-mode input gradient where it applies (one output).
-Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec, bool reverse = false) {
+// `path`: how the GPU trainers run one-output Gradient mode (the reverse-mode input gradient).
+Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec, Path path = Path::Jets) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 4);
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec, 0, true, reverse);
-  auto chunked = cuda_backend(prec, /*workspace=*/1, true, reverse);
+  auto gpu = cuda_backend(prec, 0, true, path);
+  auto chunked = cuda_backend(prec, /*workspace=*/1, true, path);
   for (LossKind kind : {LossKind::Value, LossKind::Gradient, LossKind::Laplacian}) {
     auto data = make_data(cfg.in_dim, cfg.out_dim, kind, n, 5);
     if (!away_from_kinks(cfg, p, prec, data->coords, &data->targets, size_t(target_width(kind, cfg.in_dim, cfg.out_dim)), r))
@@ -263,7 +268,7 @@ Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec, bool r
 // already puts the reference network's parameters 2e-4 apart), and in TF32, where such components are
 // many, the losses of separate trajectories drifted 2.5e-3 apart in five steps on an H100. That
 // says nothing about the GPU's arithmetic, which is what this checks.
-Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec, bool reverse = false) {
+Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec, Path path = Path::Jets) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p0 = init_parameters(cfg, 6);
@@ -272,7 +277,7 @@ Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision
   adam.lr = 1e-3f;
   adam.clip_grad_norm = clip;
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec, 0, true, reverse);
+  auto gpu = cuda_backend(prec, 0, true, path);
   auto tb = gpu->make_trainer(cfg, p0, adam, data, 0, 0);
   Adam mirror(p0.size(), adam);
   double worst_loss = 0, worst_grad = 0, worst_update = 0;
@@ -478,14 +483,14 @@ NetworkConfig sdf_network() {
 }
 
 // The SDF loss and its gradient against the CPU.
-Result check_sdf_gradient(Precision prec, bool reverse = false) {
+Result check_sdf_gradient(Precision prec, Path path = Path::Jets) {
   Report r;
   const double tol = tolerance(prec);
   const NetworkConfig cfg = sdf_network();
   const std::vector<float> p = init_parameters(cfg, 21);
   auto data = sphere_data(3001, false);
   cpu::CpuBackend cpu;
-  auto gpu = cuda_backend(prec, 0, true, reverse);
+  auto gpu = cuda_backend(prec, 0, true, path);
   std::vector<float> ga, gb;
   const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
   const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
@@ -496,12 +501,12 @@ Result check_sdf_gradient(Precision prec, bool reverse = false) {
 
 // Training an SDF of a sphere on the GPU (random batches, fresh off-surface points, clipping): the
 // surface and the normals are learnt as on the CPU (tests/backend/test_cpu_backend.cpp).
-Result check_sdf_fit(Precision prec, bool reverse = false) {
+Result check_sdf_fit(Precision prec, Path path = Path::Jets) {
   Report r;
   NetworkConfig cfg = sdf_network();
   cfg.hidden_features = 64;
   auto data = sphere_data(2000, true);
-  auto gpu = cuda_backend(prec, 0, true, reverse);
+  auto gpu = cuda_backend(prec, 0, true, path);
   AdamConfig adam;
   adam.clip_grad_norm = 1.0f;
   auto t = gpu->make_trainer(cfg, init_parameters(cfg, 5), adam, data, 500, 6);
@@ -600,38 +605,42 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("out-of-memory-retry", check_out_of_memory);
     // The reverse-mode input gradient (CudaOptions::reverse_mode_gradient), on what takes it: the SDF
     // loss and one-channel gradient supervision (the Value and Laplacian losses of check_gradient
-    // stay on jets there, and are checked as well).
-    for (int d = 1; d <= 3; ++d)
-      v.emplace_back("reverse/gradient/sine/" + std::to_string(d) + "d", [d](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Sine, d);
+    // stay on jets there, and are checked as well); and the same with its fused ends
+    // (reverse_fused_ends: relu-pe fuses the output layer only, having an encoding).
+    for (Path path : {Path::Reverse, Path::Fused}) {
+      const std::string prefix = path == Path::Fused ? "reverse-fused/" : "reverse/";
+      for (int d = 1; d <= 3; ++d)
+        v.emplace_back(prefix + "gradient/sine/" + std::to_string(d) + "d", [d, path](Precision p) {
+          NetworkConfig cfg = small_network(Activation::Sine, d);
+          cfg.out_dim = 1;
+          return check_gradient(cfg, 3001, p, path);
+        });
+      v.emplace_back(prefix + "gradient/relu-pe/2d", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::ReluPE, 2);
         cfg.out_dim = 1;
-        return check_gradient(cfg, 3001, p, true);
+        return check_gradient(cfg, 3001, p, path);
       });
-    v.emplace_back("reverse/gradient/relu-pe/2d", [](Precision p) {
-      NetworkConfig cfg = small_network(Activation::ReluPE, 2);
-      cfg.out_dim = 1;
-      return check_gradient(cfg, 3001, p, true);
-    });
-    for (Activation act : {Activation::Sine, Activation::ReluPE})
-      v.emplace_back(std::string("reverse/evaluate/") + to_string(act) + "/3d", [act](Precision p) {
-        NetworkConfig cfg = small_network(act, 3);
+      for (Activation act : {Activation::Sine, Activation::ReluPE})
+        v.emplace_back(prefix + "evaluate/" + to_string(act) + "/3d", [act, path](Precision p) {
+          NetworkConfig cfg = small_network(act, 3);
+          cfg.out_dim = 1;
+          return check_evaluate(cfg, 3001, p, path);
+        });
+      v.emplace_back(prefix + "sdf/gradient", [path](Precision p) { return check_sdf_gradient(p, path); });
+      v.emplace_back(prefix + "sdf/fit-sphere", [path](Precision p) { return check_sdf_fit(p, path); });
+      // Adam steps on all samples of one-channel gradient supervision (an SDF step draws fresh
+      // off-surface points, which loss_and_gradient does not see, so check_adam cannot hold it).
+      v.emplace_back(prefix + "adam/sine/3d", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Sine, 3);
         cfg.out_dim = 1;
-        return check_evaluate(cfg, 3001, p, true);
+        return check_adam(cfg, LossKind::Gradient, 1.0f, p, path);
       });
-    v.emplace_back("reverse/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, true); });
-    v.emplace_back("reverse/sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p, true); });
-    // Adam steps on all samples of one-channel gradient supervision (an SDF step draws fresh
-    // off-surface points, which loss_and_gradient does not see, so check_adam cannot hold it).
-    v.emplace_back("reverse/adam/sine/3d", [](Precision p) {
-      NetworkConfig cfg = small_network(Activation::Sine, 3);
-      cfg.out_dim = 1;
-      return check_adam(cfg, LossKind::Gradient, 1.0f, p, true);
-    });
-    v.emplace_back("reverse/reference/adam", [](Precision p) {
-      NetworkConfig cfg = reference_network();
-      cfg.out_dim = 1;
-      return check_adam(cfg, LossKind::Gradient, 0, p, true);
-    });
+      v.emplace_back(prefix + "reference/adam", [path](Precision p) {
+        NetworkConfig cfg = reference_network();
+        cfg.out_dim = 1;
+        return check_adam(cfg, LossKind::Gradient, 0, p, path);
+      });
+    }
     return v;
   }();
   return checks;

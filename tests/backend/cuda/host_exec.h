@@ -4,6 +4,7 @@
 // checks, without a GPU, the orchestration, every GEMM's transposes and leading dimensions, and the
 // indexing and arithmetic of every kernel; what it cannot check is the CUDA launch geometry and the
 // block reductions (tests/backend/cuda/cuda_checks.cpp does, on a GPU).
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -16,6 +17,7 @@ namespace siren::cuda::testing {
 class HostExec : public JetExec {
  public:
   int gemms = 0;             // calls, for the tests
+  int narrow_gemms = 0;      // of them, calls with m, n or k at most 3 (a product with the input or the output)
   long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
 
   // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
@@ -32,6 +34,7 @@ class HostExec : public JetExec {
 
   void gemm(const GemmCall& g) override {
     ++gemms;
+    if (std::min(std::min(g.m, g.n), g.k) <= 3) ++narrow_gemms;
     // cuBLAS: C(m x n) = op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
     auto A = [&](int i, int p) {
       const float v = g.trans_a ? g.a[size_t(p) + size_t(i) * size_t(g.lda)] : g.a[size_t(i) + size_t(p) * size_t(g.lda)];
@@ -150,20 +153,9 @@ class HostExec : public JetExec {
     for (size_t s = 0; s < a.n; ++s) *loss_sum += loss_at(a, s);
   }
 
-  void rev_delta(const RevLayer& a) override { rev_sweep<RevOp::Delta>(a); }
-  void rev_up(const RevLayer& a) override { rev_sweep<RevOp::Up>(a); }
-
-  void rev_down(const RevLayer& a, float* bias_grad) override {
-    const bool sine = a.act == Activation::Sine;
-    std::vector<double> acc(size_t(a.w), 0.0);
-    for (int i = 0; i < a.w; ++i)
-      batched_samples(
-          0, 1, a.n, [&](size_t s) { return rev_load<RevOp::Down>(a, s, i); },
-          [&](size_t s, const RevIn& in) {
-            acc[size_t(i)] += sine ? rev_down_store<true>(a, s, i, in) : rev_down_store<false>(a, s, i, in);
-          });
-    for (int i = 0; i < a.w; ++i) bias_grad[i] += float(acc[size_t(i)]);
-  }
+  void rev_delta(const RevLayer& a) override { rev_sweep<RevOp::Delta>(a, ReduceTarget{}); }
+  void rev_up(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Up>(a, t); }
+  void rev_down(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Down>(a, t); }
 
   void rev_input_gradient(const RevInput& a) override {
     for (size_t s = 0; s < a.n; ++s)
@@ -184,20 +176,33 @@ class HostExec : public JetExec {
   }
 
  private:
-  // As cuda_exec.cu's rev_sweep_kernel.
+  // As cuda_exec.cu's rev_sweep_kernel and rev_reduce_kernel: per feature, the samples in batches,
+  // the returned sums added to t (in double: the GPU's partials are float; the difference is far
+  // below the tolerances). The quantities must be rev_quantities' count.
   template <RevOp OP>
-  void rev_sweep(const RevLayer& a) {
-    const bool sine = a.act == Activation::Sine;
-    auto store = [&](size_t s, int i, const RevIn& in) {
-      if constexpr (OP == RevOp::Delta)
-        sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in);
-      else
-        sine ? rev_up_store<true>(a, s, i, in) : rev_up_store<false>(a, s, i, in);
-    };
-    for (int i = 0; i < a.w; ++i)
-      batched_samples(
-          0, 1, a.n, [&](size_t s) { return rev_load<OP>(a, s, i); },
-          [&](size_t s, const RevIn& in) { store(s, i, in); });
+  void rev_sweep(const RevLayer& a, const ReduceTarget& t) {
+    const int end = OP == RevOp::Delta ? a.end & kRevFirst : a.end;
+    with_rev_end(end, [&](auto e) {
+      constexpr int END = decltype(e)::value;
+      if (t.quantities != rev_quantities<OP, END>(a.d)) throw Error("rev_sweep: wrong number of sums");
+      const bool sine = a.act == Activation::Sine;
+      for (int i = 0; i < a.w; ++i) {
+        double acc[1 + kMaxInDim] = {};
+        batched_samples(
+            0, 1, a.n, [&](size_t s) { return rev_load<OP, END>(a, s, i); },
+            [&](size_t s, const RevIn& in) {
+              RevSums r;
+              if constexpr (OP == RevOp::Delta)
+                sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in);
+              else if constexpr (OP == RevOp::Up)
+                r = sine ? rev_up_store<true, END>(a, s, i, in) : rev_up_store<false, END>(a, s, i, in);
+              else
+                r = sine ? rev_down_store<true, END>(a, s, i, in) : rev_down_store<false, END>(a, s, i, in);
+              for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
+            });
+        for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
+      }
+    });
   }
 
   template <int M>

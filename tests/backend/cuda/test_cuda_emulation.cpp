@@ -135,6 +135,7 @@ struct EmulatedPass {
   std::vector<float> grads, work;
   cuda::MlpBuffers buffers;
   long long tf32_inexact = 0;
+  int gemms = 0, narrow_gemms = 0;
 };
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
                                const uint32_t* index, size_t n, size_t capacity) {
@@ -148,6 +149,8 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum,
             mlp.tf32() ? rounded.data() : nullptr);
   r.tf32_inexact = ex.tf32_inexact;
+  r.gemms = ex.gemms;
+  r.narrow_gemms = ex.narrow_gemms;
   return r;
 }
 
@@ -188,9 +191,10 @@ TEST_P(Emulation, ReverseInferenceMatchesCpuDouble) {
   const std::vector<double> ref = reference_out(cfg, p, x, n, JetMode::Gradient);
   const bool kinked = cfg.activation == Activation::Relu || cfg.activation == Activation::ReluPE ||
                       cfg.activation == Activation::Selu;
-  for (bool tf32 : {false, true}) {
+  for (int path = 0; path < 4; ++path) {
+    const bool tf32 = path & 1, fused = path & 2;
     if (tf32 && kinked) continue;
-    const DeviceMlp mlp(cfg, JetMode::Gradient, tf32, /*reverse=*/true);
+    const DeviceMlp mlp(cfg, JetMode::Gradient, tf32, /*reverse=*/true, fused);
     std::vector<float> work(mlp.floats_needed(n, false), std::nanf(""));
     const cuda::MlpBuffers b = mlp.carve(work.data(), n, false);
     HostExec ex;
@@ -201,7 +205,7 @@ TEST_P(Emulation, ReverseInferenceMatchesCpuDouble) {
     in.n = n;
     mlp.forward(ex, p.data(), in, b, tf32 ? rounded.data() : nullptr);
     const std::vector<float> out(b.out, b.out + ref.size());
-    EXPECT_LT(rel_err(out, ref), tf32 ? 2e-3 : 1e-5) << (tf32 ? "TF32" : "FP32");
+    EXPECT_LT(rel_err(out, ref), tf32 ? 2e-3 : 1e-5) << (tf32 ? "TF32" : "FP32") << (fused ? ", fused ends" : "");
     EXPECT_EQ(ex.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
   }
 }
@@ -246,16 +250,19 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnBothPaths) {
   const SdfCase data(90, 60, 41);
   const size_t n = data.n_on + data.n_off, capacity = 64;
   const ReferencePass ref = data.reference(cfg, p);
-  for (bool reverse : {false, true}) {
-    const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse);
+  for (int path = 0; path < 3; ++path) {
+    const bool reverse = path > 0, fused = path == 2;
+    const char* name = path == 0 ? "jets" : path == 1 ? "reverse" : "reverse, fused ends";
+    const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse, fused);
     EXPECT_EQ(mlp.fused_first_layer(), !reverse);
+    EXPECT_EQ(mlp.fused_reverse_first(), fused);
     const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
-    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << (reverse ? "reverse" : "jets");
-    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << (reverse ? "reverse" : "jets");
+    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << name;
+    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
     const size_t last = n - (n - 1) / capacity * capacity, first = n - last;
     const std::vector<float> out(em.buffers.out, em.buffers.out + last * 4);
     const std::vector<double> want(ref.out.begin() + long(first * 4), ref.out.end());
-    EXPECT_LT(rel_err(out, want), 1e-5) << (reverse ? "reverse" : "jets");
+    EXPECT_LT(rel_err(out, want), 1e-5) << name;
   }
 }
 
@@ -280,11 +287,13 @@ TEST(EmulationReverse, OneChannelGradientSupervisionMatchesCpuDouble) {
           return squared_error<double>(LossKind::Gradient, cfg.in_dim, 1, out, b.targets.data(), batch,
                                        1.0 / double(batch), adj);
         });
-    const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p,
-                                              training_view(coords, targets, LossKind::Gradient), index.data(), batch,
-                                              capacity);
-    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(c.act);
-    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(c.act);
+    for (bool fused : {false, true}) {
+      const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true, fused), p,
+                                                training_view(coords, targets, LossKind::Gradient), index.data(),
+                                                batch, capacity);
+      EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(c.act) << (fused ? ", fused ends" : "");
+      EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(c.act) << (fused ? ", fused ends" : "");
+    }
   }
 }
 
@@ -298,15 +307,17 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
   const SdfCase data(40, 40, 51);
   const size_t n = data.n_on + data.n_off;
   const ReferencePass ref = data.reference(cfg, p);
-  const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true), p, data.view(),
-                                            nullptr, n, n);
-  EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
-  const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
-  EXPECT_LT(loss_err, 2e-3);
-  EXPECT_LT(grad_err, 2e-3);
-  EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
-  std::printf("TF32 emulation, reverse path, SDF 3->256x4->1: loss %.2e, gradient %.2e relative to double\n", loss_err,
-              grad_err);
+  for (bool fused : {false, true}) {
+    const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true, fused), p,
+                                              data.view(), nullptr, n, n);
+    EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
+    const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
+    EXPECT_LT(loss_err, 2e-3);
+    EXPECT_LT(grad_err, 2e-3);
+    EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
+    std::printf("TF32 emulation, reverse path%s, SDF 3->256x4->1: loss %.2e, gradient %.2e relative to double\n",
+                fused ? " with fused ends" : "", loss_err, grad_err);
+  }
 }
 
 // Shapes at the edges of the reverse path: one activation layer (the last hidden layer is the
@@ -359,45 +370,69 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
                                                    return squared_error<double>(LossKind::Gradient, d, 1, out,
                                                                                 targets.data(), n, 1.0 / double(n), adj);
                                                  });
-    const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, sh.tf32, true), p,
-                                              training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity);
-    const double tol = sh.tf32 ? 2e-3 : 1e-5;
-    EXPECT_NEAR(em.loss_sum, ref.loss, tol * ref.loss) << sh.name;
-    EXPECT_LT(rel_err(em.grads, ref.grads), tol) << sh.name;
-    EXPECT_EQ(em.tf32_inexact, 0) << sh.name;
-    if (sh.tf32) {
-      EXPECT_GT(rel_err(em.grads, ref.grads), 1e-6) << "TF32 was not emulated";
+    for (bool fused : {false, true}) {
+      const std::string name = std::string(sh.name) + (fused ? ", fused ends" : "");
+      const EmulatedPass em =
+          emulated_training(DeviceMlp(cfg, JetMode::Gradient, sh.tf32, true, fused), p,
+                            training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity);
+      const double tol = sh.tf32 ? 2e-3 : 1e-5;
+      EXPECT_NEAR(em.loss_sum, ref.loss, tol * ref.loss) << name;
+      EXPECT_LT(rel_err(em.grads, ref.grads), tol) << name;
+      EXPECT_EQ(em.tf32_inexact, 0) << name;
+      if (sh.tf32) {
+        EXPECT_GT(rel_err(em.grads, ref.grads), 1e-6) << "TF32 was not emulated";
+      }
     }
   }
 }
 
+// The reverse path's carve: with an encoding wider than the hidden layers (the adjoint buffers hold
+// it), and with the fused first layer, which has neither the encoding's buffer nor z_0.
 TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
-  NetworkConfig cfg;
-  cfg.in_dim = 2;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 37;
-  cfg.hidden_layers = 2;
-  cfg.activation = Activation::ReluPE;
-  cfg.pe_frequencies = 20;  // an encoding wider than the hidden layers (the adjoint buffers hold it)
-  const DeviceMlp mlp(cfg, JetMode::Gradient, false, true);
-  const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = 37;
-  ASSERT_GT(e, w);
-  const size_t total = mlp.floats_needed(cap, true);
-  std::vector<float> work(total);
-  const cuda::MlpBuffers b = mlp.carve(work.data(), cap, true);
-  std::vector<std::pair<const float*, size_t>> ranges = {{b.input, cap * 3 * e}, {b.out, cap * 3},
-                                                         {b.out_adjoint, cap * 3}, {b.adj_a, cap * e},
-                                                         {b.adj_b, cap * e}};
-  for (int a = 0; a < mlp.activation_layers(); ++a)
-    for (const float* q : {b.z[size_t(a)], b.h[size_t(a)], b.g[size_t(a)], b.delta[size_t(a)]}) ranges.push_back({q, cap * w});
-  for (size_t i = 0; i < ranges.size(); ++i) {
-    ASSERT_NE(ranges[i].first, nullptr);
-    EXPECT_EQ((ranges[i].first - work.data()) % 64, 0) << "256-byte alignment";
-    EXPECT_LE(size_t(ranges[i].first - work.data()) + ranges[i].second, total);
-    for (size_t j = 0; j < i; ++j)
-      EXPECT_TRUE(ranges[i].first + ranges[i].second <= ranges[j].first ||
-                  ranges[j].first + ranges[j].second <= ranges[i].first)
-          << "buffers " << i << " and " << j << " overlap";
+  NetworkConfig pe;
+  pe.in_dim = 2;
+  pe.out_dim = 1;
+  pe.hidden_features = 37;
+  pe.hidden_layers = 2;
+  pe.activation = Activation::ReluPE;
+  pe.pe_frequencies = 20;
+  NetworkConfig sine = pe;
+  sine.activation = Activation::Sine;
+  for (int path = 0; path < 3; ++path) {
+    const NetworkConfig& cfg = path == 2 ? sine : pe;
+    const DeviceMlp mlp(cfg, JetMode::Gradient, false, true, /*fused_ends=*/path > 0);
+    const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = 37, d = size_t(cfg.in_dim);
+    ASSERT_EQ(mlp.fused_reverse_first(), path == 2);
+    const size_t total = mlp.floats_needed(cap, true);
+    std::vector<float> work(total);
+    const cuda::MlpBuffers b = mlp.carve(work.data(), cap, true);
+    std::vector<std::pair<const float*, size_t>> ranges = {{b.out, cap * (1 + d)}, {b.out_adjoint, cap * (1 + d)},
+                                                           {b.adj_a, cap * std::max(e, w)},
+                                                           {b.adj_b, cap * std::max(e, w)}};
+    if (mlp.fused_reverse_first()) {
+      EXPECT_EQ(b.input, nullptr);
+      EXPECT_EQ(b.z[0], nullptr);
+    } else {
+      ranges.push_back({b.input, cap * (1 + d) * e});
+      ranges.push_back({b.z[0], cap * w});
+    }
+    for (int a = 0; a < mlp.activation_layers(); ++a) {
+      for (const float* q : {b.h[size_t(a)], b.g[size_t(a)], b.delta[size_t(a)]}) ranges.push_back({q, cap * w});
+      if (a > 0) ranges.push_back({b.z[size_t(a)], cap * w});
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      ASSERT_NE(ranges[i].first, nullptr);
+      used += ranges[i].second;
+      EXPECT_EQ((ranges[i].first - work.data()) % 64, 0) << "256-byte alignment";
+      EXPECT_LE(size_t(ranges[i].first - work.data()) + ranges[i].second, total);
+      for (size_t j = 0; j < i; ++j)
+        EXPECT_TRUE(ranges[i].first + ranges[i].second <= ranges[j].first ||
+                    ranges[j].first + ranges[j].second <= ranges[i].first)
+            << "path " << path << ": buffers " << i << " and " << j << " overlap";
+    }
+    // Nothing allocated beyond the buffers and their alignment.
+    EXPECT_LT(total, used + 64 * ranges.size()) << "path " << path;
   }
 }
 
@@ -413,6 +448,29 @@ TEST(EmulationReverse, HalvesTheSdfStepsGemmWork) {
   EXPECT_FALSE(DeviceMlp::reverse_supported(three, JetMode::Gradient));
   EXPECT_FALSE(DeviceMlp::reverse_supported(cfg, JetMode::Laplacian));
   EXPECT_THROW(DeviceMlp(three, JetMode::Gradient, false, true), Error);
+}
+
+// What the fused ends take off cuBLAS: per chunk, the first layer's four products with the 3-wide
+// input (forward, the direction's forward, two weight gradients) and the output layer's two backward
+// ones; left are the output's forward and the input gradient (m = 1 and m = 3). The same gradient
+// either way (the SDF test above holds both against the reference).
+TEST(EmulationReverse, FusedEndsLeaveTwoNarrowGemmsPerChunk) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  cfg.hidden_features = 16;
+  cfg.hidden_layers = 2;
+  const std::vector<float> p = init_parameters(cfg, 9);
+  const SdfCase data(30, 30, 71);
+  const size_t n = 60, capacity = 25, chunks = 3;
+  const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p, data.view(), nullptr,
+                                               n, capacity);
+  const EmulatedPass fused = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true, true), p, data.view(),
+                                               nullptr, n, capacity);
+  EXPECT_EQ(plain.narrow_gemms, int(8 * chunks));
+  EXPECT_EQ(fused.narrow_gemms, int(2 * chunks));
+  EXPECT_EQ(plain.gemms - fused.gemms, int(6 * chunks));
+  EXPECT_LT(rel_err(fused.grads, plain.grads), 1e-5);
 }
 
 TEST(EmulationSdf, BatchGathersSurfacePointsAndDrawsOffSurfacePointsInTheCube) {
