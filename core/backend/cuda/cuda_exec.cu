@@ -197,6 +197,47 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
                   live);
 }
 
+// The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_term and
+// rev_grad_phi_terms): a warp per sample, its lanes over the features (coalesced, as the tiled
+// kernels' rows), the lanes' sums added by shuffles in a fixed order. Launched with 1-D blocks.
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  return v;
+}
+__device__ __forceinline__ size_t warp_index() { return (size_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32; }
+__device__ __forceinline__ size_t warp_count() { return size_t(gridDim.x) * blockDim.x / 32; }
+
+template <bool SINE, int END>
+__global__ void __launch_bounds__(kThreads) rev_phi_kernel(RevLayer a, const float* out_bias, float* out) {
+  const int lane = int(threadIdx.x % 32);
+  const float b = *out_bias;
+  for (size_t s = warp_index(); s < a.n; s += warp_count()) {  // the same s across the warp
+    float acc = 0.0f;
+    for (int i = lane; i < a.w; i += 32) acc += rev_phi_term<SINE, END>(a, s, i);
+    acc = warp_sum(acc);
+    if (lane == 0) out[s * size_t(1 + a.d)] = acc + b;
+  }
+}
+
+template <bool SINE, int END>
+__global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(RevLayer a, float* out) {
+  const int lane = int(threadIdx.x % 32);
+  for (size_t s = warp_index(); s < a.n; s += warp_count()) {
+    float acc[kMaxInDim] = {};
+    for (int i = lane; i < a.w; i += 32) {
+      const RevSums r = rev_grad_phi_terms<SINE, END>(a, s, i);
+#pragma unroll
+      for (int k = 0; k < kMaxInDim; ++k) acc[k] += r.v[k];
+    }
+#pragma unroll
+    for (int k = 0; k < kMaxInDim; ++k) {
+      const float v = warp_sum(acc[k]);
+      if (lane == 0 && k < a.d) out[s * size_t(1 + a.d) + 1 + size_t(k)] = v;
+    }
+  }
+}
+
 __global__ void __launch_bounds__(kThreads) rev_input_gradient_kernel(RevInput a) {
   const int k = feature();
   if (k >= a.d) return;
@@ -497,9 +538,10 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
 template <RevOp OP>
 void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what) {
   const bool sine = a.act == Activation::Sine;
-  // The gradient sweep fuses nothing at the top: g there is W_L on either path.
-  const int end = OP == RevOp::Delta ? a.end & kRevFirst : a.end;
-  with_rev_end(end, [&](auto e) {
+  // The gradient sweep fuses nothing at the top (g there is W_L on either path), and a fused first
+  // layer's step is rev_grad_phi.
+  if (OP == RevOp::Delta && (a.end & kRevFirst)) throw Error("internal: the fused first layer's sweep is rev_grad_phi");
+  auto launch = [&](auto e) {
     constexpr int END = decltype(e)::value;
     const int quantities = rev_quantities<OP, END>(a.d);
     if (t.quantities != quantities) throw Error("internal: the reverse path's sums do not match their targets");
@@ -520,13 +562,18 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
       launched(name);
       reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(quantities)), dim3(32, 8), 0, stream_>>>(
           partials_, int(tl.grid.y), a.w, t);
-      launched(OP == RevOp::Down ? "bias gradient reduction" : "fused ends' gradient reduction");
+      launched(OP == RevOp::Up ? "fused ends' gradient reduction"
+               : (END & kRevFirst) ? "first layer gradient reduction" : "bias gradient reduction");
     }
-  });
+  };
+  if constexpr (OP == RevOp::Delta)
+    launch(std::integral_constant<int, 0>{});
+  else
+    with_rev_end(a.end, launch);
 }
 
 void CudaExec::rev_delta(const RevLayer& a) {
-  rev_sweep<RevOp::Delta>(a, ReduceTarget{}, "gradient sweep kernel", "gradient sweep kernel, first layer");
+  rev_sweep<RevOp::Delta>(a, ReduceTarget{}, "gradient sweep kernel", "gradient sweep kernel");
 }
 
 void CudaExec::rev_up(const RevLayer& a, const ReduceTarget& t) {
@@ -535,6 +582,34 @@ void CudaExec::rev_up(const RevLayer& a, const ReduceTarget& t) {
 
 void CudaExec::rev_down(const RevLayer& a, const ReduceTarget& t) {
   rev_sweep<RevOp::Down>(a, t, "reverse adjoint kernel", "reverse adjoint kernel, fused end");
+}
+
+void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
+  if ((a.end & kRevTop) == 0 || !a.top) throw Error("internal: rev_phi is the last hidden layer's");
+  const unsigned blocks = linear_blocks(a.n * 32, elementwise_cap(sm_count_));
+  const bool sine = a.act == Activation::Sine;
+  if (a.end & kRevFirst) {
+    if (sine)
+      rev_phi_kernel<true, kRevFirst | kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+    else
+      rev_phi_kernel<false, kRevFirst | kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+  } else {
+    if (sine)
+      rev_phi_kernel<true, kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+    else
+      rev_phi_kernel<false, kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+  }
+  launched("output kernel, fused end");
+}
+
+void CudaExec::rev_grad_phi(const RevLayer& a, float* out) {
+  if ((a.end & kRevFirst) == 0) throw Error("internal: rev_grad_phi is the fused first layer's");
+  const unsigned blocks = linear_blocks(a.n * 32, elementwise_cap(sm_count_));
+  if (a.act == Activation::Sine)
+    rev_grad_phi_kernel<true, kRevFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
+  else
+    rev_grad_phi_kernel<false, kRevFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
+  launched("input gradient kernel, fused end");
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {

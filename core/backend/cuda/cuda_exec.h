@@ -63,6 +63,8 @@ class CudaExec final : public JetExec {
   void rev_delta(const RevLayer& a) override;
   void rev_up(const RevLayer& a, const ReduceTarget& t) override;
   void rev_down(const RevLayer& a, const ReduceTarget& t) override;
+  void rev_phi(const RevLayer& a, const float* out_bias, float* out) override;
+  void rev_grad_phi(const RevLayer& a, float* out) override;
   void rev_input_gradient(const RevInput& a) override;
   void rev_direction(const RevInput& a) override;
 

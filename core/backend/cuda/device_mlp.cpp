@@ -58,12 +58,17 @@ DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool rev
   cfg_.validate();
   if (reverse_ && !reverse_supported(cfg_, mode_))
     throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");
+  // The fused ends recompute delta_0 and h_(L-1) where the unfused path stored them, unrounded only
+  // because layer 0 and the output layer never run in TF32.
+  if (fused_ends_ && (tf32_layer(0) || tf32_layer(activation_layers())))
+    throw Error("internal: the fused ends need FP32 first and output layers");
 }
 
 namespace {
 // The reverse path's buffers: the encoding's gradient jets, then per activation layer z, h, g and
 // delta (one row per sample), the output and its adjoint (1 + d rows), and two adjoint buffers wide
-// enough for the encoding. A fused first layer has neither the encoding nor z_0.
+// enough for the encoding. A fused first layer has neither the encoding nor z_0 and delta_0, a fused
+// top no h_(L-1).
 struct ReverseSizes {
   size_t input, hidden, out, adj;
 };
@@ -79,7 +84,9 @@ size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
     const ReverseSizes r = reverse_sizes(cfg_, capacity, fused_reverse_first());
     // Inference on this path is evaluate()'s jets; a training-sized carve serves both.
     (void)training;
-    const size_t hidden_buffers = 4 * size_t(activation_layers()) - (fused_reverse_first() ? 1 : 0);
+    // Neither z_0 nor delta_0 with a fused first layer; no h_(L-1) with a fused top.
+    const size_t hidden_buffers =
+        4 * size_t(activation_layers()) - (fused_reverse_first() ? 2 : 0) - (fused_top() ? 1 : 0);
     return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj;
   }
   const size_t rows = capacity * size_t(rows_);
@@ -114,10 +121,11 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
     b.delta.assign(size_t(acts), nullptr);
     if (!fused_reverse_first()) b.input = take(r.input);
     for (int a = 0; a < acts; ++a) {
-      if (a > 0 || !fused_reverse_first()) b.z[size_t(a)] = take(r.hidden);
-      b.h[size_t(a)] = take(r.hidden);
+      const bool first = a == 0 && fused_reverse_first(), top = a == acts - 1 && fused_top();
+      if (!first) b.z[size_t(a)] = take(r.hidden);
+      if (!top) b.h[size_t(a)] = take(r.hidden);
       b.g[size_t(a)] = take(r.hidden);
-      b.delta[size_t(a)] = take(r.hidden);
+      if (!first) b.delta[size_t(a)] = take(r.hidden);
     }
     b.out = take(r.out);
     b.out_adjoint = take(r.out);
@@ -340,6 +348,9 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   if (n > size_t(1) << 28) throw Error("internal: CUDA chunk too large");
   const int rows = int(n);
   const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
+  const float* w_last = params + cfg_.weight_offset(acts);
+  // The activations h_l, up to the last hidden layer's, which a fused top sums into phi instead.
+  const int stored = fused_top() ? acts - 1 : acts;
   auto activation = [&](int l) {
     ActForward a = activation_args<ActForward>(cfg_, l, params, n);
     a.z = b.z[size_t(l)];
@@ -348,10 +359,12 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
     ex.act_forward(JetMode::Value, a);
   };
   if (fused_reverse_first()) {
-    FirstLayer f = first_layer_args(cfg_, params, in);
-    f.h = b.h[0];
-    f.round_out = tf32_layer(1);
-    ex.first_forward(JetMode::Value, f);
+    if (stored > 0) {
+      FirstLayer f = first_layer_args(cfg_, params, in);
+      f.h = b.h[0];
+      f.round_out = tf32_layer(1);
+      ex.first_forward(JetMode::Value, f);
+    }
   } else {
     Encode en;
     en.coords = in.coords;
@@ -365,37 +378,44 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
     GemmCall first = linear_forward(0, weights(0, params, rounded), b.input, b.z[0], rows);
     first.ldb = (1 + d) * e;  // the encoding's value rows
     ex.gemm(first);
-    activation(0);
+    if (stored > 0) activation(0);
   }
   for (int l = 1; l < acts; ++l) {
     ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
-    activation(l);
+    if (l < stored) activation(l);
   }
-  GemmCall out = linear_forward(acts, weights(acts, params, rounded), b.h[size_t(acts - 1)], b.out, rows);
-  out.ldc = 1 + d;  // phi into the value row of each sample's 1 + d
-  ex.gemm(out);
-  ex.add_value_bias(b.out, params + cfg_.bias_offset(acts), n, 1 + d, 1);
+  if (fused_top()) {
+    RevLayer r = rev_layer(acts - 1, params, b, in);
+    r.top = w_last;
+    r.end |= kRevTop;
+    ex.rev_phi(r, params + cfg_.bias_offset(acts), b.out);
+  } else {
+    GemmCall out = linear_forward(acts, weights(acts, params, rounded), b.h[size_t(acts - 1)], b.out, rows);
+    out.ldc = 1 + d;  // phi into the value row of each sample's 1 + d
+    ex.gemm(out);
+    ex.add_value_bias(b.out, params + cfg_.bias_offset(acts), n, 1 + d, 1);
+  }
 
-  // The gradient sweep, down from g_(L-1) = W_L^T.
+  // The gradient sweep, down from g_(L-1) = W_L^T. On a fused first layer the last step sums grad phi
+  // itself (the raw coordinates' Jacobian is the identity), without storing delta_0.
+  auto sweep = [&](RevLayer& r) {
+    if (r.end & kRevFirst)
+      ex.rev_grad_phi(r, b.out);
+    else
+      ex.rev_delta(r);
+  };
   RevLayer top = rev_layer(acts - 1, params, b, in);
-  top.top = params + cfg_.weight_offset(acts);
+  top.top = w_last;
   top.round_out = tf32_layer(acts - 1);
-  ex.rev_delta(top);
+  sweep(top);
   for (int l = acts - 1; l >= 1; --l) {
     ex.gemm(input_grad(l, params, rounded, b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
     RevLayer r = rev_layer(l - 1, params, b, in);
     r.round_out = tf32_layer(l - 1);
-    ex.rev_delta(r);
+    sweep(r);
   }
-  GemmCall input = input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows);
-  if (fused_reverse_first()) {
-    // The raw coordinates' Jacobian is the identity: grad phi = W_0^T delta_0 straight into rows 1..d.
-    input.c = b.out + 1;
-    input.ldc = 1 + d;
-    ex.gemm(input);
-    return;
-  }
-  ex.gemm(input);
+  if (fused_reverse_first()) return;
+  ex.gemm(input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
   RevInput ri;
   ri.jac = b.input;
   ri.n = n;

@@ -11,6 +11,7 @@
 
 #include "core/backend/cuda/jet_kernels.h"
 #include "core/network/network_config.h"
+#include "core/util/error.h"
 
 namespace siren::cuda {
 
@@ -38,6 +39,7 @@ struct ReduceTarget {
   int stride[1 + kMaxInDim] = {};
   // Appends a quantity: feature i's sum goes to to[i * step].
   void add(float* to, int step) {
+    if (quantities == 1 + kMaxInDim) throw Error("internal: more sums than a ReduceTarget holds");
     dst[quantities] = to;
     stride[quantities] = step;
     ++quantities;
@@ -66,6 +68,11 @@ class JetExec {
   virtual void rev_delta(const RevLayer& a) = 0;
   virtual void rev_up(const RevLayer& a, const ReduceTarget& t) = 0;
   virtual void rev_down(const RevLayer& a, const ReduceTarget& t) = 0;
+  // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_term and
+  // rev_grad_phi_terms): phi = *out_bias + the sum into the value row of out (1 + d rows per sample),
+  // on the last hidden layer; grad phi into rows 1..d, on layer 0.
+  virtual void rev_phi(const RevLayer& a, const float* out_bias, float* out) = 0;
+  virtual void rev_grad_phi(const RevLayer& a, float* out) = 0;
   virtual void rev_input_gradient(const RevInput& a) = 0;
   virtual void rev_direction(const RevInput& a) = 0;
   // The TF32 copy of the parameters (DeviceMlp::round_parameters): dst[i] = round_tf32(src[i]) for

@@ -15,12 +15,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <type_traits>
 
 #include "core/network/activation.h"
 #include "core/network/jets.h"
 #include "core/network/loss.h"
 #include "core/network/sdf_loss.h"
+#include "core/util/error.h"
 
 #if defined(__CUDACC__)
 #define SIREN_HD __host__ __device__ __forceinline__
@@ -563,7 +565,8 @@ void with_rev_end(int end, F f) {
     case 0: f(std::integral_constant<int, 0>{}); break;
     case kRevFirst: f(std::integral_constant<int, kRevFirst>{}); break;
     case kRevTop: f(std::integral_constant<int, kRevTop>{}); break;
-    default: f(std::integral_constant<int, kRevFirst | kRevTop>{}); break;
+    case kRevFirst | kRevTop: f(std::integral_constant<int, kRevFirst | kRevTop>{}); break;
+    default: throw Error("internal: no fused ends " + std::to_string(end));
   }
 }
 
@@ -677,6 +680,29 @@ SIREN_UNROLL
   } else {
     a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
   }
+  return r;
+}
+
+// The fused ends' sums over the features of one sample (cuda_exec.cu: a warp per sample), which
+// replace the products with the output layer's one row and the input's d columns:
+//   kRevTop, forward: phi = b_L + sum_i W_L[i] sigma(z_i) over the last hidden layer (its h, read by
+//     nothing else then, is never stored): rev_phi_term;
+//   kRevFirst, gradient sweep: d phi/dx_k = sum_i delta_i W_0[i][k] over layer 0 (delta_0 is never
+//     stored: up recomputes it): rev_grad_phi_terms, v[k] for k < d.
+template <bool SINE, int END>
+SIREN_HD float rev_phi_term(const RevLayer& a, size_t s, int i) {
+  const float z = (END & kRevFirst) != 0 ? first_pre(a.first, s, i).z : a.z[s * size_t(a.w) + size_t(i)] + a.bias[i];
+  return a.top[i] * derivs_of<SINE>(a.act, z, a.w0).f;
+}
+template <bool SINE, int END>
+SIREN_HD RevSums rev_grad_phi_terms(const RevLayer& a, size_t s, int i) {
+  const RevIn in = rev_load<RevOp::Delta, END>(a, s, i);
+  const float delta = in.g * derivs_of<SINE>(a.act, in.z, a.w0).d1;  // as rev_delta_store
+  const float* wi = a.first.W + size_t(i) * size_t(a.d);
+  RevSums r;
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k)
+    if (k < a.d) r.v[k] = delta * wi[k];
   return r;
 }
 

@@ -528,6 +528,38 @@ Result check_sdf_fit(Precision prec, Path path = Path::Jets) {
   return r.result();
 }
 
+// The fused ends against the plain reverse path on the GPU, layer by layer: each linear layer's
+// weight and bias gradients held to the reverse path's by their own norm, so that a sum dropped or
+// misplaced in a small block (W_0 is in_dim columns, W_L one row) shows, which the norm of the whole
+// gradient would hide. In FP32 the two differ by rounding only; in TF32 by rounding that TF32 then
+// amplifies, and a one-element block (b_L) is all noise, so there the whole gradient is compared.
+Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data,
+                                   Precision prec) {
+  Report r;
+  const double tol = tolerance(prec);
+  const std::vector<float> p = init_parameters(cfg, 8);
+  auto reverse = cuda_backend(prec, 0, true, Path::Reverse);
+  auto fused = cuda_backend(prec, /*workspace=*/1, true, Path::Fused);  // chunks, too
+  std::vector<float> ga, gb;
+  const double la = reverse->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
+  const double lb = fused->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
+  r.add("loss", rel_diff(lb, la), tol);
+  r.add("grad", rel_err(gb, ga), tol);
+  if (prec == Precision::Fp32) {
+    for (int l = 0; l < cfg.num_linear_layers(); ++l) {
+      const size_t w0 = cfg.weight_offset(l), wn = size_t(cfg.fan_in(l)) * size_t(cfg.fan_out(l));
+      const size_t b0 = cfg.bias_offset(l), bn = size_t(cfg.fan_out(l));
+      auto block = [](const std::vector<float>& v, size_t at, size_t len) {
+        return std::vector<float>(v.begin() + long(at), v.begin() + long(at + len));
+      };
+      const std::string name = "layer " + std::to_string(l);
+      r.add(name + " W", rel_err(block(gb, w0, wn), block(ga, w0, wn)), tol);
+      r.add(name + " b", rel_err(block(gb, b0, bn), block(ga, b0, bn)), tol);
+    }
+  }
+  return r.result();
+}
+
 // CudaOptions::profile_ops changes nothing but timing: the profiled (eager) steps give the graph's
 // parameters, and every operation of a step is timed once per step (the SDF step: the reverse path's
 // kernels, its GEMMs, the batch and Adam).
@@ -640,7 +672,42 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
         cfg.out_dim = 1;
         return check_adam(cfg, LossKind::Gradient, 0, p, path);
       });
+      // One activation layer: layer 0 is also the last hidden layer, both ends fuse in one kernel.
+      v.emplace_back(prefix + "gradient/sine/one-layer", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Sine, 3);
+        cfg.out_dim = 1;
+        cfg.hidden_layers = 0;
+        return check_gradient(cfg, 3001, p, path);
+      });
+      // Another activation (the kernels' non-sine instances) and more features than one block spans.
+      v.emplace_back(prefix + "gradient/tanh/2d-wide", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Tanh, 2);
+        cfg.out_dim = 1;
+        cfg.hidden_features = 320;
+        return check_gradient(cfg, 1501, p, path);
+      });
+      v.emplace_back(prefix + "evaluate/sine/1d", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Sine, 1);
+        cfg.out_dim = 1;
+        return check_evaluate(cfg, 3001, p, path);
+      });
     }
+    // The fused ends against the plain reverse path, layer by layer.
+    v.emplace_back("reverse-fused/against-reverse/sdf", [](Precision p) {
+      return check_fused_against_reverse(sdf_network(), sphere_data(3001, false), p);
+    });
+    v.emplace_back("reverse-fused/against-reverse/one-layer", [](Precision p) {
+      NetworkConfig cfg = small_network(Activation::Sine, 3);
+      cfg.out_dim = 1;
+      cfg.hidden_layers = 0;
+      return check_fused_against_reverse(cfg, make_data(3, 1, LossKind::Gradient, 3001, 9), p);
+    });
+    v.emplace_back("reverse-fused/against-reverse/tanh-wide", [](Precision p) {
+      NetworkConfig cfg = small_network(Activation::Tanh, 2);
+      cfg.out_dim = 1;
+      cfg.hidden_features = 320;
+      return check_fused_against_reverse(cfg, make_data(2, 1, LossKind::Gradient, 1501, 10), p);
+    });
     return v;
   }();
   return checks;

@@ -157,6 +157,36 @@ class HostExec : public JetExec {
   void rev_up(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Up>(a, t); }
   void rev_down(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Down>(a, t); }
 
+  // As cuda_exec.cu's rev_row kernels: per sample, the features in order (in double: the GPU's warp
+  // sums are float, in another order; the difference is far below the tolerances).
+  void rev_phi(const RevLayer& a, const float* out_bias, float* out) override {
+    const bool sine = a.act == Activation::Sine;
+    with_rev_end(a.end, [&](auto e) {
+      constexpr int END = decltype(e)::value;
+      if ((END & kRevTop) == 0 || !a.top) throw Error("rev_phi: not the last hidden layer");
+      for (size_t s = 0; s < a.n; ++s) {
+        double acc = 0;
+        for (int i = 0; i < a.w; ++i) acc += sine ? rev_phi_term<true, END>(a, s, i) : rev_phi_term<false, END>(a, s, i);
+        out[s * size_t(1 + a.d)] = float(acc + double(*out_bias));
+      }
+    });
+  }
+  void rev_grad_phi(const RevLayer& a, float* out) override {
+    const bool sine = a.act == Activation::Sine;
+    with_rev_end(a.end & kRevFirst, [&](auto e) {
+      constexpr int END = decltype(e)::value;
+      if ((END & kRevFirst) == 0) throw Error("rev_grad_phi: not the fused first layer");
+      for (size_t s = 0; s < a.n; ++s) {
+        double acc[kMaxInDim] = {};
+        for (int i = 0; i < a.w; ++i) {
+          const RevSums r = sine ? rev_grad_phi_terms<true, END>(a, s, i) : rev_grad_phi_terms<false, END>(a, s, i);
+          for (int k = 0; k < a.d; ++k) acc[k] += r.v[k];
+        }
+        for (int k = 0; k < a.d; ++k) out[s * size_t(1 + a.d) + 1 + size_t(k)] = float(acc[k]);
+      }
+    });
+  }
+
   void rev_input_gradient(const RevInput& a) override {
     for (size_t s = 0; s < a.n; ++s)
       for (int k = 0; k < a.d; ++k) rev_input_gradient_at(a, s, k);
@@ -181,7 +211,8 @@ class HostExec : public JetExec {
   // below the tolerances). The quantities must be rev_quantities' count.
   template <RevOp OP>
   void rev_sweep(const RevLayer& a, const ReduceTarget& t) {
-    const int end = OP == RevOp::Delta ? a.end & kRevFirst : a.end;
+    if (OP == RevOp::Delta && (a.end & kRevFirst)) throw Error("rev_sweep: the fused first layer's sweep is rev_grad_phi");
+    const int end = OP == RevOp::Delta ? 0 : a.end;
     with_rev_end(end, [&](auto e) {
       constexpr int END = decltype(e)::value;
       if (t.quantities != rev_quantities<OP, END>(a.d)) throw Error("rev_sweep: wrong number of sums");

@@ -387,7 +387,8 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
 }
 
 // The reverse path's carve: with an encoding wider than the hidden layers (the adjoint buffers hold
-// it), and with the fused first layer, which has neither the encoding's buffer nor z_0.
+// it), with the fused top, which has no h_(L-1), and with the fused first layer too, which has
+// neither the encoding's buffer nor z_0 and delta_0.
 TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
   NetworkConfig pe;
   pe.in_dim = 2;
@@ -409,16 +410,25 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
     std::vector<std::pair<const float*, size_t>> ranges = {{b.out, cap * (1 + d)}, {b.out_adjoint, cap * (1 + d)},
                                                            {b.adj_a, cap * std::max(e, w)},
                                                            {b.adj_b, cap * std::max(e, w)}};
+    const int acts = mlp.activation_layers();
     if (mlp.fused_reverse_first()) {
       EXPECT_EQ(b.input, nullptr);
       EXPECT_EQ(b.z[0], nullptr);
+      EXPECT_EQ(b.delta[0], nullptr);
     } else {
       ranges.push_back({b.input, cap * (1 + d) * e});
       ranges.push_back({b.z[0], cap * w});
+      ranges.push_back({b.delta[0], cap * w});
     }
-    for (int a = 0; a < mlp.activation_layers(); ++a) {
-      for (const float* q : {b.h[size_t(a)], b.g[size_t(a)], b.delta[size_t(a)]}) ranges.push_back({q, cap * w});
+    if (mlp.fused_top())
+      EXPECT_EQ(b.h[size_t(acts - 1)], nullptr);
+    else
+      ranges.push_back({b.h[size_t(acts - 1)], cap * w});
+    for (int a = 0; a < acts; ++a) {
+      ranges.push_back({b.g[size_t(a)], cap * w});
       if (a > 0) ranges.push_back({b.z[size_t(a)], cap * w});
+      if (a > 0) ranges.push_back({b.delta[size_t(a)], cap * w});
+      if (a < acts - 1) ranges.push_back({b.h[size_t(a)], cap * w});
     }
     size_t used = 0;
     for (size_t i = 0; i < ranges.size(); ++i) {
@@ -450,11 +460,11 @@ TEST(EmulationReverse, HalvesTheSdfStepsGemmWork) {
   EXPECT_THROW(DeviceMlp(three, JetMode::Gradient, false, true), Error);
 }
 
-// What the fused ends take off cuBLAS: per chunk, the first layer's four products with the 3-wide
-// input (forward, the direction's forward, two weight gradients) and the output layer's two backward
-// ones; left are the output's forward and the input gradient (m = 1 and m = 3). The same gradient
-// either way (the SDF test above holds both against the reference).
-TEST(EmulationReverse, FusedEndsLeaveTwoNarrowGemmsPerChunk) {
+// What the fused ends take off cuBLAS: per chunk, the first layer's five products with the 3-wide
+// input (forward, input gradient, the direction's forward, two weight gradients) and the output
+// layer's three (forward, two backward): every GEMM with a dimension of 1-3. The same gradient either
+// way (the SDF test above holds both against the reference).
+TEST(EmulationReverse, FusedEndsLeaveNoNarrowGemm) {
   NetworkConfig cfg;
   cfg.in_dim = 3;
   cfg.out_dim = 1;
@@ -468,8 +478,8 @@ TEST(EmulationReverse, FusedEndsLeaveTwoNarrowGemmsPerChunk) {
   const EmulatedPass fused = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true, true), p, data.view(),
                                                nullptr, n, capacity);
   EXPECT_EQ(plain.narrow_gemms, int(8 * chunks));
-  EXPECT_EQ(fused.narrow_gemms, int(2 * chunks));
-  EXPECT_EQ(plain.gemms - fused.gemms, int(6 * chunks));
+  EXPECT_EQ(fused.narrow_gemms, 0);
+  EXPECT_EQ(plain.gemms - fused.gemms, int(8 * chunks));
   EXPECT_LT(rel_err(fused.grads, plain.grads), 1e-5);
 }
 
