@@ -200,6 +200,7 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
 // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_term and
 // rev_grad_phi_terms): a warp per sample, its lanes over the features (coalesced, as the tiled
 // kernels' rows), the lanes' sums added by shuffles in a fixed order. Launched with 1-D blocks.
+static_assert(kThreads % 32 == 0, "the warp-per-sample kernels need whole warps");
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);

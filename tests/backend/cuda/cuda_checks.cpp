@@ -533,13 +533,17 @@ Result check_sdf_fit(Precision prec, Path path = Path::Jets) {
 // misplaced in a small block (W_0 is in_dim columns, W_L one row) shows, which the norm of the whole
 // gradient would hide. In FP32 the two differ by rounding only; in TF32 by rounding that TF32 then
 // amplifies, and a one-element block (b_L) is all noise, so there the whole gradient is compared.
+// A block is held to ten times the FP32 tolerance: its sums over samples may cancel, and what this
+// looks for (a sum dropped, doubled or added to the wrong place) is an error of order one.
 Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data,
                                    Precision prec) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 8);
-  auto reverse = cuda_backend(prec, 0, true, Path::Reverse);
-  auto fused = cuda_backend(prec, /*workspace=*/1, true, Path::Fused);  // chunks, too
+  // The same chunks on both sides (the minimum workspace: 256 samples each), so that only the
+  // fused ends differ.
+  auto reverse = cuda_backend(prec, /*workspace=*/1, true, Path::Reverse);
+  auto fused = cuda_backend(prec, /*workspace=*/1, true, Path::Fused);
   std::vector<float> ga, gb;
   const double la = reverse->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
   const double lb = fused->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
@@ -553,8 +557,8 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
         return std::vector<float>(v.begin() + long(at), v.begin() + long(at + len));
       };
       const std::string name = "layer " + std::to_string(l);
-      r.add(name + " W", rel_err(block(gb, w0, wn), block(ga, w0, wn)), tol);
-      r.add(name + " b", rel_err(block(gb, b0, bn), block(ga, b0, bn)), tol);
+      r.add(name + " W", rel_err(block(gb, w0, wn), block(ga, w0, wn)), 10 * tol);
+      r.add(name + " b", rel_err(block(gb, b0, bn), block(ga, b0, bn)), 10 * tol);
     }
   }
   return r.result();
@@ -691,16 +695,28 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
         cfg.out_dim = 1;
         return check_evaluate(cfg, 3001, p, path);
       });
+      // phi itself on those two shapes (the gradient loss above gives phi no adjoint).
+      v.emplace_back(prefix + "evaluate/sine/one-layer", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Sine, 3);
+        cfg.out_dim = 1;
+        cfg.hidden_layers = 0;
+        return check_evaluate(cfg, 3001, p, path);
+      });
+      v.emplace_back(prefix + "evaluate/tanh/2d-wide", [path](Precision p) {
+        NetworkConfig cfg = small_network(Activation::Tanh, 2);
+        cfg.out_dim = 1;
+        cfg.hidden_features = 320;
+        return check_evaluate(cfg, 1501, p, path);
+      });
     }
     // The fused ends against the plain reverse path, layer by layer.
     v.emplace_back("reverse-fused/against-reverse/sdf", [](Precision p) {
       return check_fused_against_reverse(sdf_network(), sphere_data(3001, false), p);
     });
-    v.emplace_back("reverse-fused/against-reverse/one-layer", [](Precision p) {
-      NetworkConfig cfg = small_network(Activation::Sine, 3);
-      cfg.out_dim = 1;
+    v.emplace_back("reverse-fused/against-reverse/sdf-one-layer", [](Precision p) {
+      NetworkConfig cfg = sdf_network();
       cfg.hidden_layers = 0;
-      return check_fused_against_reverse(cfg, make_data(3, 1, LossKind::Gradient, 3001, 9), p);
+      return check_fused_against_reverse(cfg, sphere_data(3001, false), p);
     });
     v.emplace_back("reverse-fused/against-reverse/tanh-wide", [](Precision p) {
       NetworkConfig cfg = small_network(Activation::Tanh, 2);

@@ -241,28 +241,33 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
 // gradient jets and the reverse path (DeviceMlp with reverse = true), each against the CPU's gradient
 // jets in double: the loss, the gradient, and the last chunk's phi and grad phi (the jets' layout).
 TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnBothPaths) {
-  NetworkConfig cfg;
-  cfg.in_dim = 3;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 24;
-  cfg.hidden_layers = 2;
-  const std::vector<float> p = init_parameters(cfg, 7);
-  const SdfCase data(90, 60, 41);
-  const size_t n = data.n_on + data.n_off, capacity = 64;
-  const ReferencePass ref = data.reference(cfg, p);
-  for (int path = 0; path < 3; ++path) {
-    const bool reverse = path > 0, fused = path == 2;
-    const char* name = path == 0 ? "jets" : path == 1 ? "reverse" : "reverse, fused ends";
-    const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse, fused);
-    EXPECT_EQ(mlp.fused_first_layer(), !reverse);
-    EXPECT_EQ(mlp.fused_reverse_first(), fused);
-    const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
-    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << name;
-    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
-    const size_t last = n - (n - 1) / capacity * capacity, first = n - last;
-    const std::vector<float> out(em.buffers.out, em.buffers.out + last * 4);
-    const std::vector<double> want(ref.out.begin() + long(first * 4), ref.out.end());
-    EXPECT_LT(rel_err(out, want), 1e-5) << name;
+  // Also with one activation layer, where the reverse path's fused ends meet in one layer (the SDF
+  // loss gives phi an adjoint, which gradient supervision does not).
+  for (int layers : {2, 0}) {
+    NetworkConfig cfg;
+    cfg.in_dim = 3;
+    cfg.out_dim = 1;
+    cfg.hidden_features = 24;
+    cfg.hidden_layers = layers;
+    const std::vector<float> p = init_parameters(cfg, 7);
+    const SdfCase data(90, 60, 41);
+    const size_t n = data.n_on + data.n_off, capacity = 64;
+    const ReferencePass ref = data.reference(cfg, p);
+    for (int path = 0; path < 3; ++path) {
+      const bool reverse = path > 0, fused = path == 2;
+      const std::string name = std::string(path == 0 ? "jets" : path == 1 ? "reverse" : "reverse, fused ends") +
+                               ", hidden_layers " + std::to_string(layers);
+      const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse, fused);
+      EXPECT_EQ(mlp.fused_first_layer(), !reverse);
+      EXPECT_EQ(mlp.fused_reverse_first(), fused);
+      const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
+      EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << name;
+      EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
+      const size_t last = n - (n - 1) / capacity * capacity, first = n - last;
+      const std::vector<float> out(em.buffers.out, em.buffers.out + last * 4);
+      const std::vector<double> want(ref.out.begin() + long(first * 4), ref.out.end());
+      EXPECT_LT(rel_err(out, want), 1e-5) << name;
+    }
   }
 }
 
