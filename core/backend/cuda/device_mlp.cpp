@@ -340,6 +340,15 @@ RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, c
   return r;
 }
 
+RevInput DeviceMlp::rev_input(const MlpBuffers& b, size_t n) const {
+  RevInput ri;
+  ri.jac = b.input;
+  ri.n = n;
+  ri.d = cfg_.in_dim;
+  ri.e = cfg_.encoded_dim();
+  return ri;
+}
+
 // TF32 operands, as on the jets path: whatever a TF32 GEMM of layer l reads is stored rounded by the
 // op that writes it (h_l for layer l + 1, delta_l and zbar_l for layer l, gbar_l for layer l + 1).
 void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b,
@@ -416,11 +425,7 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   }
   if (fused_reverse_first()) return;
   ex.gemm(input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
-  RevInput ri;
-  ri.jac = b.input;
-  ri.n = n;
-  ri.d = d;
-  ri.e = e;
+  RevInput ri = rev_input(b, n);
   ri.g_enc = b.adj_a;
   ri.out = b.out;
   ex.rev_input_gradient(ri);
@@ -437,11 +442,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   // The direction of grad phi's adjoint in the encoding (a fused first layer reads it from the
   // loss's adjoint), then up through the gradient sweep's adjoint.
   if (!fused_reverse_first()) {
-    RevInput ri;
-    ri.jac = b.input;
-    ri.n = n;
-    ri.d = d;
-    ri.e = e;
+    RevInput ri = rev_input(b, n);
     ri.adjoint = b.out_adjoint;
     ri.gbar_enc = b.adj_a;
     ex.rev_direction(ri);

@@ -196,6 +196,8 @@ class DeviceMlp {
                        const float* rounded) const;
   void backward_reverse(JetExec& ex, const float* params, const ChunkInput& in, const MlpBuffers& b, float* grads,
                         const float* rounded) const;
+  // The encoding's Jacobian of a chunk (the reverse path without a fused first layer).
+  RevInput rev_input(const MlpBuffers& b, size_t n) const;
   // Layer l's RevLayer; `in` and `adjoint` for the fused ends (their flags set where they apply).
   RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, const ChunkInput& in,
                      const float* adjoint = nullptr) const;

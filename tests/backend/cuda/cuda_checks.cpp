@@ -35,6 +35,15 @@ NetworkConfig small_network(Activation act, int dim) {
   return cfg;
 }
 
+// A small one-output network: what the reverse path runs.
+NetworkConfig one_output(Activation act, int dim, int hidden_layers = 2, int width = 48) {
+  NetworkConfig cfg = small_network(act, dim);
+  cfg.out_dim = 1;
+  cfg.hidden_layers = hidden_layers;
+  cfg.hidden_features = width;
+  return cfg;
+}
+
 NetworkConfig reference_network() {
   NetworkConfig cfg;
   cfg.in_dim = 2;
@@ -476,11 +485,7 @@ std::shared_ptr<TrainingData> sphere_data(size_t n, bool all_on_surface) {
   return data;
 }
 
-NetworkConfig sdf_network() {
-  NetworkConfig cfg = small_network(Activation::Sine, 3);
-  cfg.out_dim = 1;
-  return cfg;
-}
+NetworkConfig sdf_network() { return one_output(Activation::Sine, 3); }
 
 // The SDF loss and its gradient against the CPU.
 Result check_sdf_gradient(Precision prec, Path path = Path::Jets) {
@@ -641,72 +646,41 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("out-of-memory-retry", check_out_of_memory);
     // The reverse-mode input gradient (CudaOptions::reverse_mode_gradient), on what takes it: the SDF
     // loss and one-channel gradient supervision (the Value and Laplacian losses of check_gradient
-    // stay on jets there, and are checked as well); and the same with its fused ends
-    // (reverse_fused_ends: relu-pe fuses the output layer only, having an encoding).
+    // stay on jets there, and are checked as well), and evaluate()'s phi and grad phi; and the same
+    // with its fused ends (reverse_fused_ends: relu-pe fuses the output layer only, having an
+    // encoding). The shapes include one activation layer (both ends fused in one layer) and tanh at
+    // width 320 (the kernels' non-sine instances, more features than one block spans).
+    struct Shape {
+      const char* name;
+      NetworkConfig cfg;
+      size_t n;
+    };
+    const Shape shapes[] = {{"sine/1d", one_output(Activation::Sine, 1), 3001},
+                            {"sine/2d", one_output(Activation::Sine, 2), 3001},
+                            {"sine/3d", one_output(Activation::Sine, 3), 3001},
+                            {"relu-pe/2d", one_output(Activation::ReluPE, 2), 3001},
+                            {"relu-pe/3d", one_output(Activation::ReluPE, 3), 3001},
+                            {"sine/one-layer", one_output(Activation::Sine, 3, 0), 3001},
+                            {"tanh/2d-wide", one_output(Activation::Tanh, 2, 2, 320), 1501}};
     for (Path path : {Path::Reverse, Path::Fused}) {
       const std::string prefix = path == Path::Fused ? "reverse-fused/" : "reverse/";
-      for (int d = 1; d <= 3; ++d)
-        v.emplace_back(prefix + "gradient/sine/" + std::to_string(d) + "d", [d, path](Precision p) {
-          NetworkConfig cfg = small_network(Activation::Sine, d);
-          cfg.out_dim = 1;
-          return check_gradient(cfg, 3001, p, path);
-        });
-      v.emplace_back(prefix + "gradient/relu-pe/2d", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::ReluPE, 2);
-        cfg.out_dim = 1;
-        return check_gradient(cfg, 3001, p, path);
-      });
-      for (Activation act : {Activation::Sine, Activation::ReluPE})
-        v.emplace_back(prefix + "evaluate/" + to_string(act) + "/3d", [act, path](Precision p) {
-          NetworkConfig cfg = small_network(act, 3);
-          cfg.out_dim = 1;
-          return check_evaluate(cfg, 3001, p, path);
-        });
+      for (const Shape& sh : shapes) {
+        v.emplace_back(prefix + "gradient/" + sh.name,
+                       [sh, path](Precision p) { return check_gradient(sh.cfg, sh.n, p, path); });
+        v.emplace_back(prefix + "evaluate/" + sh.name,
+                       [sh, path](Precision p) { return check_evaluate(sh.cfg, sh.n, p, path); });
+      }
       v.emplace_back(prefix + "sdf/gradient", [path](Precision p) { return check_sdf_gradient(p, path); });
       v.emplace_back(prefix + "sdf/fit-sphere", [path](Precision p) { return check_sdf_fit(p, path); });
       // Adam steps on all samples of one-channel gradient supervision (an SDF step draws fresh
       // off-surface points, which loss_and_gradient does not see, so check_adam cannot hold it).
       v.emplace_back(prefix + "adam/sine/3d", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Sine, 3);
-        cfg.out_dim = 1;
-        return check_adam(cfg, LossKind::Gradient, 1.0f, p, path);
+        return check_adam(one_output(Activation::Sine, 3), LossKind::Gradient, 1.0f, p, path);
       });
       v.emplace_back(prefix + "reference/adam", [path](Precision p) {
         NetworkConfig cfg = reference_network();
         cfg.out_dim = 1;
         return check_adam(cfg, LossKind::Gradient, 0, p, path);
-      });
-      // One activation layer: layer 0 is also the last hidden layer, both ends fuse in one kernel.
-      v.emplace_back(prefix + "gradient/sine/one-layer", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Sine, 3);
-        cfg.out_dim = 1;
-        cfg.hidden_layers = 0;
-        return check_gradient(cfg, 3001, p, path);
-      });
-      // Another activation (the kernels' non-sine instances) and more features than one block spans.
-      v.emplace_back(prefix + "gradient/tanh/2d-wide", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Tanh, 2);
-        cfg.out_dim = 1;
-        cfg.hidden_features = 320;
-        return check_gradient(cfg, 1501, p, path);
-      });
-      v.emplace_back(prefix + "evaluate/sine/1d", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Sine, 1);
-        cfg.out_dim = 1;
-        return check_evaluate(cfg, 3001, p, path);
-      });
-      // phi itself on those two shapes (the gradient loss above gives phi no adjoint).
-      v.emplace_back(prefix + "evaluate/sine/one-layer", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Sine, 3);
-        cfg.out_dim = 1;
-        cfg.hidden_layers = 0;
-        return check_evaluate(cfg, 3001, p, path);
-      });
-      v.emplace_back(prefix + "evaluate/tanh/2d-wide", [path](Precision p) {
-        NetworkConfig cfg = small_network(Activation::Tanh, 2);
-        cfg.out_dim = 1;
-        cfg.hidden_features = 320;
-        return check_evaluate(cfg, 1501, p, path);
       });
     }
     // The fused ends against the plain reverse path, layer by layer.
@@ -719,10 +693,8 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
       return check_fused_against_reverse(cfg, sphere_data(3001, false), p);
     });
     v.emplace_back("reverse-fused/against-reverse/tanh-wide", [](Precision p) {
-      NetworkConfig cfg = small_network(Activation::Tanh, 2);
-      cfg.out_dim = 1;
-      cfg.hidden_features = 320;
-      return check_fused_against_reverse(cfg, make_data(2, 1, LossKind::Gradient, 1501, 10), p);
+      return check_fused_against_reverse(one_output(Activation::Tanh, 2, 2, 320),
+                                         make_data(2, 1, LossKind::Gradient, 1501, 10), p);
     });
     return v;
   }();

@@ -244,11 +244,7 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnBothPaths) {
   // Also with one activation layer, where the reverse path's fused ends meet in one layer (the SDF
   // loss gives phi an adjoint, which gradient supervision does not).
   for (int layers : {2, 0}) {
-    NetworkConfig cfg;
-    cfg.in_dim = 3;
-    cfg.out_dim = 1;
-    cfg.hidden_features = 24;
-    cfg.hidden_layers = layers;
+    const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 24, layers);
     const std::vector<float> p = init_parameters(cfg, 7);
     const SdfCase data(90, 60, 41);
     const size_t n = data.n_on + data.n_off, capacity = 64;
@@ -334,35 +330,15 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
     bool tf32;
   };
   std::vector<Shape> shapes;
+  shapes.push_back({"one activation layer", test_support::case_network({Activation::Sine, 3}, 1, 9, 0), false});
   {
-    NetworkConfig c;
-    c.in_dim = 3;
-    c.out_dim = 1;
-    c.hidden_features = 9;
-    c.hidden_layers = 0;
-    shapes.push_back({"one activation layer", c, false});
-  }
-  {
-    NetworkConfig c;
-    c.in_dim = 2;
-    c.out_dim = 1;
-    c.hidden_features = 8;
-    c.hidden_layers = 2;
-    c.activation = Activation::ReluPE;
-    c.init = InitScheme::TorchDefault;
+    NetworkConfig c = test_support::case_network({Activation::ReluPE, 2}, 1, 8, 2);
     // Encoded width 18 > 8. (Not many more frequencies: at 2^19 pi x a float argument of sin is
     // already 0.1 rad off, in any float implementation, and the comparison with double is moot.)
     c.pe_frequencies = 4;
     shapes.push_back({"encoding wider than hidden", c, false});
   }
-  {
-    NetworkConfig c;
-    c.in_dim = 3;
-    c.out_dim = 1;
-    c.hidden_features = 64;
-    c.hidden_layers = 3;
-    shapes.push_back({"TF32 in chunks", c, true});
-  }
+  shapes.push_back({"TF32 in chunks", test_support::case_network({Activation::Sine, 3}, 1, 64, 3), true});
   for (const Shape& sh : shapes) {
     const NetworkConfig& cfg = sh.cfg;
     const int d = cfg.in_dim;
@@ -395,15 +371,9 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
 // it), with the fused top, which has no h_(L-1), and with the fused first layer too, which has
 // neither the encoding's buffer nor z_0 and delta_0.
 TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
-  NetworkConfig pe;
-  pe.in_dim = 2;
-  pe.out_dim = 1;
-  pe.hidden_features = 37;
-  pe.hidden_layers = 2;
-  pe.activation = Activation::ReluPE;
+  NetworkConfig pe = test_support::case_network({Activation::ReluPE, 2}, 1, 37, 2);
   pe.pe_frequencies = 20;
-  NetworkConfig sine = pe;
-  sine.activation = Activation::Sine;
+  const NetworkConfig sine = test_support::case_network({Activation::Sine, 2}, 1, 37, 2);
   for (int path = 0; path < 3; ++path) {
     const NetworkConfig& cfg = path == 2 ? sine : pe;
     const DeviceMlp mlp(cfg, JetMode::Gradient, false, true, /*fused_ends=*/path > 0);
@@ -470,11 +440,7 @@ TEST(EmulationReverse, HalvesTheSdfStepsGemmWork) {
 // layer's three (forward, two backward): every GEMM with a dimension of 1-3. The same gradient either
 // way (the SDF test above holds both against the reference).
 TEST(EmulationReverse, FusedEndsLeaveNoNarrowGemm) {
-  NetworkConfig cfg;
-  cfg.in_dim = 3;
-  cfg.out_dim = 1;
-  cfg.hidden_features = 16;
-  cfg.hidden_layers = 2;
+  const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 16, 2);
   const std::vector<float> p = init_parameters(cfg, 9);
   const SdfCase data(30, 30, 71);
   const size_t n = 60, capacity = 25, chunks = 3;
