@@ -44,7 +44,7 @@ struct CudaOptions {
   bool reverse_mode_gradient = true;
   // On that path, the first layer (on raw coordinates) and the one-wide output layer fused into the
   // sweeps' elementwise kernels and per-sample sums (DeviceMlp's fused_ends): no cuBLAS GEMM with a
-  // dimension of 1-3 (eight a step) and ten fewer passes over a samples x width buffer. Checked
+  // dimension of 1-3 (eight a step) and eleven fewer passes over a samples x width buffer. Checked
   // through the host emulation only so far, not on a GPU: off until scripts/gpu-check's
   // reverse-fused checks and the `sdf-fused` benchmark row have run.
   bool reverse_fused_ends = false;

@@ -397,6 +397,7 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
     RevLayer r = rev_layer(acts - 1, params, b, in);
     r.top = w_last;
     r.end |= kRevTop;
+    r.round_out = tf32_layer(acts - 1);  // delta_(L-1), stored on the way (not on a fused first layer)
     ex.rev_phi(r, params + cfg_.bias_offset(acts), b.out);
   } else {
     GemmCall out = linear_forward(acts, weights(acts, params, rounded), b.h[size_t(acts - 1)], b.out, rows);
@@ -416,7 +417,7 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   RevLayer top = rev_layer(acts - 1, params, b, in);
   top.top = w_last;
   top.round_out = tf32_layer(acts - 1);
-  sweep(top);
+  if (!fused_top() || (top.end & kRevFirst)) sweep(top);  // else rev_phi stored delta_(L-1)
   for (int l = acts - 1; l >= 1; --l) {
     ex.gemm(input_grad(l, params, rounded, b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
     RevLayer r = rev_layer(l - 1, params, b, in);

@@ -686,13 +686,17 @@ SIREN_UNROLL
 // The fused ends' sums over the features of one sample (cuda_exec.cu: a warp per sample), which
 // replace the products with the output layer's one row and the input's d columns:
 //   kRevTop, forward: phi = b_L + sum_i W_L[i] sigma(z_i) over the last hidden layer (its h, read by
-//     nothing else then, is never stored): rev_phi_term;
+//     nothing else then, is never stored): rev_phi_term, which also stores the gradient sweep's
+//     first step, delta = W_L[i] sigma'(z_i), from the same z (unless the layer is a fused first
+//     layer, whose delta is never stored);
 //   kRevFirst, gradient sweep: d phi/dx_k = sum_i delta_i W_0[i][k] over layer 0 (delta_0 is never
 //     stored: up recomputes it): rev_grad_phi_terms, v[k] for k < d.
 template <bool SINE, int END>
 SIREN_HD float rev_phi_term(const RevLayer& a, size_t s, int i) {
-  const float z = (END & kRevFirst) != 0 ? first_pre(a.first, s, i).z : a.z[s * size_t(a.w) + size_t(i)] + a.bias[i];
-  return a.top[i] * derivs_of<SINE>(a.act, z, a.w0).f;
+  const RevIn in = rev_load<RevOp::Delta, END>(a, s, i);  // z, and g = W_L[i]
+  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  if constexpr ((END & kRevFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
+  return in.g * q.f;
 }
 template <bool SINE, int END>
 SIREN_HD RevSums rev_grad_phi_terms(const RevLayer& a, size_t s, int i) {
