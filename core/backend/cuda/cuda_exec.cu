@@ -197,7 +197,7 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
                   live);
 }
 
-// The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_term and
+// The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_store and
 // rev_grad_phi_terms): a warp per sample, its lanes over the features (coalesced, as the tiled
 // kernels' rows), the lanes' sums added by shuffles in a fixed order. Launched with 1-D blocks.
 static_assert(kThreads % 32 == 0, "the warp-per-sample kernels need whole warps");
@@ -215,7 +215,11 @@ __global__ void __launch_bounds__(kThreads) rev_phi_kernel(RevLayer a, const flo
   const float b = *out_bias;
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {  // the same s across the warp
     float acc = 0.0f;
-    for (int i = lane; i < a.w; i += 32) acc += rev_phi_term<SINE, END>(a, s, i);
+    // The lane's features in batches, their loads before the delta stores (which they would wait
+    // for otherwise: the pointers may alias).
+    batched_samples(
+        size_t(lane), 32, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, END>(a, s, int(i)); },
+        [&](size_t i, const RevIn& in) { acc += rev_phi_store<SINE, END>(a, s, int(i), in); });
     acc = warp_sum(acc);
     if (lane == 0) out[s * size_t(1 + a.d)] = acc + b;
   }

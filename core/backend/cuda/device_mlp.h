@@ -68,7 +68,7 @@ class JetExec {
   virtual void rev_delta(const RevLayer& a) = 0;
   virtual void rev_up(const RevLayer& a, const ReduceTarget& t) = 0;
   virtual void rev_down(const RevLayer& a, const ReduceTarget& t) = 0;
-  // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_term and
+  // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_store and
   // rev_grad_phi_terms): phi = *out_bias + the sum into the value row of out (1 + d rows per sample),
   // on the last hidden layer; grad phi into rows 1..d, on layer 0.
   virtual void rev_phi(const RevLayer& a, const float* out_bias, float* out) = 0;

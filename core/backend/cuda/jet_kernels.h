@@ -133,7 +133,7 @@ SIREN_HD float maybe_tf32(float x, bool round) { return round ? round_tf32(x) : 
 
 // The samples first, first + stride, ... below n, kSampleBatch at a time: load(s) for each, then
 // store(s, loaded) for each; the same samples in the same order as one at a time, so sums come out
-// bit for bit the same. The one-row kernels run it with their grid's first sample and stride, to
+// bit for bit the same. (The warp-per-sample kernels run it over a lane's features.) The one-row kernels run it with their grid's first sample and stride, to
 // keep several samples' loads in flight per thread (a load cannot move above a store through
 // pointers that may alias; one sample's loads per thread kept those kernels at 58-76% of the copy
 // rate on an H200); the host emulation with (0, 1), so that it runs the same loads and stores.
@@ -686,14 +686,16 @@ SIREN_UNROLL
 // The fused ends' sums over the features of one sample (cuda_exec.cu: a warp per sample), which
 // replace the products with the output layer's one row and the input's d columns:
 //   kRevTop, forward: phi = b_L + sum_i W_L[i] sigma(z_i) over the last hidden layer (its h, read by
-//     nothing else then, is never stored): rev_phi_term, which also stores the gradient sweep's
+//     nothing else then, is never stored): rev_phi_store, which also stores the gradient sweep's
 //     first step, delta = W_L[i] sigma'(z_i), from the same z (unless the layer is a fused first
 //     layer, whose delta is never stored);
 //   kRevFirst, gradient sweep: d phi/dx_k = sum_i delta_i W_0[i][k] over layer 0 (delta_0 is never
 //     stored: up recomputes it): rev_grad_phi_terms, v[k] for k < d.
+// rev_phi_store's loads are rev_load<Delta>'s (z, and g = W_L[i]), kept apart as in the tiled
+// kernels' ops so that a lane loads several features before it stores any delta (batched_samples
+// over the features).
 template <bool SINE, int END>
-SIREN_HD float rev_phi_term(const RevLayer& a, size_t s, int i) {
-  const RevIn in = rev_load<RevOp::Delta, END>(a, s, i);  // z, and g = W_L[i]
+SIREN_HD float rev_phi_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   if constexpr ((END & kRevFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
   return in.g * q.f;

@@ -166,7 +166,11 @@ class HostExec : public JetExec {
       if ((END & kRevTop) == 0 || !a.top) throw Error("rev_phi: not the last hidden layer");
       for (size_t s = 0; s < a.n; ++s) {
         double acc = 0;
-        for (int i = 0; i < a.w; ++i) acc += sine ? rev_phi_term<true, END>(a, s, i) : rev_phi_term<false, END>(a, s, i);
+        batched_samples(
+            0, 1, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, END>(a, s, int(i)); },
+            [&](size_t i, const RevIn& in) {
+              acc += sine ? rev_phi_store<true, END>(a, s, int(i), in) : rev_phi_store<false, END>(a, s, int(i), in);
+            });
         out[s * size_t(1 + a.d)] = float(acc + double(*out_bias));
       }
     });
