@@ -10,6 +10,10 @@
 //   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
 //   sdf-fused  the same step by reverse mode with its fused ends (CudaOptions::reverse_fused_ends:
 //              the first and output layers inside the sweeps' kernels), in the same run.
+// With --sdf-chunks N1,N2,..., sdf and sdf-fused also run with at most N samples per chunk
+// (CudaOptions::max_chunk_samples), as rows sdf@N and sdf-fused@N: whether buffers small enough to
+// stay in L2 between the operation that writes them and the next one that reads them win back more
+// than the extra launches cost.
 // Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
 // cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
 // compared, and evaluate() of a 256x256 grid. With --profile, each configuration also runs a few
@@ -17,7 +21,8 @@
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
 // usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused] [--precision fp32|tf32|both]
-//                         [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]
+//                         [--sdf-chunks N1,N2,...] [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
+//                         [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -172,7 +177,7 @@ std::vector<std::string> split(const std::string& s) {
 int usage() {
   std::fprintf(stderr,
                "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused]\n"
-               "                        [--precision fp32|tf32|both]\n"
+               "                        [--precision fp32|tf32|both] [--sdf-chunks N1,N2,...]\n"
                "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;
 }
@@ -187,6 +192,7 @@ int main(int argc, char** argv) {
   std::string json_path;
   bool evaluate = true;
   bool profile = false;
+  std::vector<size_t> sdf_chunks;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -208,6 +214,12 @@ int main(int argc, char** argv) {
       evaluate = false;
     } else if (a == "--profile") {
       profile = true;
+    } else if (a == "--sdf-chunks") {
+      for (const std::string& c : split(value())) {
+        const long long v = std::atoll(c.c_str());
+        if (v <= 0) return usage();
+        sdf_chunks.push_back(size_t(v));
+      }
     } else {
       return usage();
     }
@@ -259,34 +271,47 @@ int main(int argc, char** argv) {
         }
     }
     save();
-    std::printf("%-11s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
+    std::printf("%-16s %-9s %8s %10s %8s %10s %10s %8s %s\n", "mode", "precision", "points", "ms/step", "GFLOP",
                 "floor ms", "x floor", "steps", "loss first -> last");
     for (Precision p : precisions) {
-      // One backend per formulation the modes ask for, made when first needed: the defaults;
-      // sdf-jets, gradient jets instead of reverse mode; sdf-fused, reverse mode's fused ends.
+      // One backend per formulation the rows ask for, made when first needed: the defaults;
+      // sdf-jets, gradient jets instead of reverse mode; sdf-fused, reverse mode's fused ends; each
+      // with a chunk cap where a row has one.
       std::map<std::string, std::unique_ptr<cuda::CudaBackend>> backends;
-      auto backend_for = [&](const std::string& m) -> cuda::CudaBackend& {
-        const std::string path = m == "sdf-jets" || m == "sdf-fused" ? m : "default";
-        std::unique_ptr<cuda::CudaBackend>& be = backends[path];
+      auto backend_for = [&](const std::string& mode, size_t chunk = 0) -> cuda::CudaBackend& {
+        const std::string path = mode == "sdf-jets" || mode == "sdf-fused" ? mode : "default";
+        std::unique_ptr<cuda::CudaBackend>& be = backends[path + "@" + std::to_string(chunk)];
         if (!be) {
           cuda::CudaOptions o;
           o.precision = p;
           o.reverse_mode_gradient = path != "sdf-jets";
           o.reverse_fused_ends = path == "sdf-fused";
+          o.max_chunk_samples = chunk;
           be = std::make_unique<cuda::CudaBackend>(o);
         }
         return *be;
       };
+      struct Row {
+        std::string name, mode;
+        size_t chunk;
+      };
+      std::vector<Row> rows;
       for (const std::string& m : modes) {
-        const Config c = make_config(m);
-        cuda::CudaBackend& be = backend_for(m);
+        rows.push_back({m, m, 0});
+        if (m == "sdf" || m == "sdf-fused")
+          for (size_t chunk : sdf_chunks) rows.push_back({m + "@" + std::to_string(chunk), m, chunk});
+      }
+      for (const Row& row : rows) {
+        const std::string& m = row.name;
+        const Config c = make_config(row.mode);
+        cuda::CudaBackend& be = backend_for(row.mode, row.chunk);
         const Timing t = time_steps(be, c, warmup, min_seconds);
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
         const cuda::DeviceMlp mlp = cuda::device_mlp(be.options(), c.net, loss_jet_mode(c.loss));
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
         const double flops = mlp.train_flops(evaluated);
         const double floor_ms = flops / (p == Precision::Tf32 ? tf32 : fp32) * 1e3;
-        std::printf("%-11s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", m.c_str(), to_string(p),
+        std::printf("%-16s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", m.c_str(), to_string(p),
                     evaluated, t.ms, flops * 1e-9, floor_ms, t.ms / floor_ms, t.steps, t.loss_first, t.loss_last,
                     t.graph ? "" : " (no CUDA graph)");
         std::fflush(stdout);

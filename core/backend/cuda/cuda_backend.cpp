@@ -473,7 +473,9 @@ class CudaTrainer final : public Trainer {
       sdf_targets_.allocate(2 * b * size_t(kSdfTargetWidth), "the SDF batch");
     }
     batch_ = b;
-    const size_t samples = step_samples();
+    // A step's samples, or at most the chunk the options allow.
+    const size_t samples =
+        opts_.max_chunk_samples > 0 ? std::min(step_samples(), opts_.max_chunk_samples) : step_samples();
     const size_t budget = default_budget(opts_.workspace_bytes);
     const size_t wanted = chunk_for_budget(mlp_, true, budget, samples);
     if (!work_.get() || wanted > capacity_ || (capacity_ > samples && capacity_ > 2 * wanted)) {

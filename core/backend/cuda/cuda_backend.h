@@ -36,6 +36,11 @@ struct CudaOptions {
   // 8 GiB. Batches larger than fit are processed in chunks (same result). When an allocation fails
   // the trainer retries with half as much, down to a few hundred samples per chunk.
   size_t workspace_bytes = 0;
+  // A training step's samples per chunk at most (0: as many as the workspace holds). Smaller chunks
+  // may keep what one operation writes in the L2 cache for the next one that reads it (a 16,384-sample
+  // chunk's 256-wide buffer is 16 MiB; an H100's L2 is 50 MB), at the cost of more launches per
+  // step; siren_bench_cuda --sdf-chunks measures where that pays. The same gradient either way.
+  size_t max_chunk_samples = 0;
   int device = 0;
   // Value and input gradient of one-output networks (SDF training and normals, one-channel gradient
   // supervision; steps and evaluate() alike) by reverse mode (DeviceMlp's reverse path): half the

@@ -154,10 +154,11 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
 enum class Path { Jets, Reverse, Fused };
 
 std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
-                                                Path path = Path::Jets) {
+                                                Path path = Path::Jets, size_t max_chunk = 0) {
   cuda::CudaOptions o;
   o.precision = p;
   o.workspace_bytes = workspace;
+  o.max_chunk_samples = max_chunk;
   o.graphs = graphs;
   o.reverse_mode_gradient = path != Path::Jets;
   o.reverse_fused_ends = path == Path::Fused;
@@ -487,7 +488,8 @@ std::shared_ptr<TrainingData> sphere_data(size_t n, bool all_on_surface) {
 
 NetworkConfig sdf_network() { return one_output(Activation::Sine, 3); }
 
-// The SDF loss and its gradient against the CPU.
+// The SDF loss and its gradient against the CPU; also with at most 1,000 samples per chunk
+// (CudaOptions::max_chunk_samples: four chunks, the last one short).
 Result check_sdf_gradient(Precision prec, Path path = Path::Jets) {
   Report r;
   const double tol = tolerance(prec);
@@ -496,11 +498,14 @@ Result check_sdf_gradient(Precision prec, Path path = Path::Jets) {
   auto data = sphere_data(3001, false);
   cpu::CpuBackend cpu;
   auto gpu = cuda_backend(prec, 0, true, path);
-  std::vector<float> ga, gb;
+  auto capped = cuda_backend(prec, 0, true, path, /*max_chunk=*/1000);
+  std::vector<float> ga, gb, gc;
   const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
   const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
+  const double lc = capped->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gc);
   r.add("loss", rel_diff(lb, la), tol);
   r.add("grad", rel_err(gb, ga), tol);
+  r.add("capped chunks", std::max(rel_diff(lc, la), rel_err(gc, ga)), tol);
   return r.result();
 }
 
