@@ -10,7 +10,7 @@
 //   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
 //   sdf-fused  the same step by reverse mode with its fused ends (CudaOptions::reverse_fused_ends:
 //              the first and output layers inside the sweeps' kernels), in the same run.
-// With --sdf-chunks N1,N2,..., sdf and sdf-fused also run with at most N samples per chunk
+// With --sdf-chunk-samples N1,N2,..., sdf and sdf-fused also run with at most N samples per chunk
 // (CudaOptions::max_chunk_samples), as rows sdf@N and sdf-fused@N: whether buffers small enough to
 // stay in L2 between the operation that writes them and the next one that reads them win back more
 // than the extra launches cost.
@@ -21,12 +21,13 @@
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
 // usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused] [--precision fp32|tf32|both]
-//                         [--sdf-chunks N1,N2,...] [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
+//                         [--sdf-chunk-samples N1,N2,...] [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
 //                         [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -177,7 +178,7 @@ std::vector<std::string> split(const std::string& s) {
 int usage() {
   std::fprintf(stderr,
                "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused]\n"
-               "                        [--precision fp32|tf32|both] [--sdf-chunks N1,N2,...]\n"
+               "                        [--precision fp32|tf32|both] [--sdf-chunk-samples N1,N2,...]\n"
                "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;
 }
@@ -214,10 +215,11 @@ int main(int argc, char** argv) {
       evaluate = false;
     } else if (a == "--profile") {
       profile = true;
-    } else if (a == "--sdf-chunks") {
+    } else if (a == "--sdf-chunk-samples") {
       for (const std::string& c : split(value())) {
-        const long long v = std::atoll(c.c_str());
-        if (v <= 0) return usage();
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(c.c_str(), &end, 10);
+        if (v == 0 || *end != '\0' || c[0] == '-') return usage();
         sdf_chunks.push_back(size_t(v));
       }
     } else {
@@ -302,20 +304,20 @@ int main(int argc, char** argv) {
           for (size_t chunk : sdf_chunks) rows.push_back({m + "@" + std::to_string(chunk), m, chunk});
       }
       for (const Row& row : rows) {
-        const std::string& m = row.name;
+        const std::string& name = row.name;
         const Config c = make_config(row.mode);
         cuda::CudaBackend& be = backend_for(row.mode, row.chunk);
         const Timing t = time_steps(be, c, warmup, min_seconds);
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
-        const cuda::DeviceMlp mlp = cuda::device_mlp(be.options(), c.net, loss_jet_mode(c.loss));
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
-        const double flops = mlp.train_flops(evaluated);
+        const double flops = cuda::train_gemm_flops(be.options(), c.net, loss_jet_mode(c.loss), evaluated);
         const double floor_ms = flops / (p == Precision::Tf32 ? tf32 : fp32) * 1e3;
-        std::printf("%-16s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", m.c_str(), to_string(p),
+        std::printf("%-16s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", name.c_str(), to_string(p),
                     evaluated, t.ms, flops * 1e-9, floor_ms, t.ms / floor_ms, t.steps, t.loss_first, t.loss_last,
                     t.graph ? "" : " (no CUDA graph)");
         std::fflush(stdout);
-        out["results"].push_back({{"mode", m},
+        out["results"].push_back({{"mode", name},
+                                  {"max_chunk_samples", row.chunk},
                                   {"precision", to_string(p)},
                                   {"points", evaluated},
                                   {"ms_per_step", t.ms},

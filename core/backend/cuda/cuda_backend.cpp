@@ -278,6 +278,12 @@ std::string describe(const DeviceInfo& d, Precision precision) {
   return buf;
 }
 
+// The DeviceMlp that a pass in this jet mode runs under these options.
+DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
+  return DeviceMlp(config, mode, options.precision == Precision::Tf32, uses_reverse_gradient(options, config, mode),
+                   options.reverse_fused_ends);
+}
+
 // Samples per chunk for a budget of bytes: at least kMinChunkSamples, at most what the work needs
 // and what keeps a chunk's GEMM rows within int range.
 size_t chunk_for_budget(const DeviceMlp& mlp, bool training, size_t budget, size_t wanted) {
@@ -837,9 +843,8 @@ bool uses_reverse_gradient(const CudaOptions& options, const NetworkConfig& conf
   return options.reverse_mode_gradient && DeviceMlp::reverse_supported(config, mode);
 }
 
-DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
-  return DeviceMlp(config, mode, options.precision == Precision::Tf32, uses_reverse_gradient(options, config, mode),
-                   options.reverse_fused_ends);
+double train_gemm_flops(const CudaOptions& options, const NetworkConfig& config, JetMode mode, size_t samples) {
+  return device_mlp(options, config, mode).train_flops(samples);
 }
 
 bool uses_graph(const Trainer& trainer) {

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "core/backend/backend.h"
-#include "core/backend/cuda/device_mlp.h"
 
 namespace siren::cuda {
 
@@ -39,7 +38,8 @@ struct CudaOptions {
   // A training step's samples per chunk at most (0: as many as the workspace holds). Smaller chunks
   // may keep what one operation writes in the L2 cache for the next one that reads it (a 16,384-sample
   // chunk's 256-wide buffer is 16 MiB; an H100's L2 is 50 MB), at the cost of more launches per
-  // step; siren_bench_cuda --sdf-chunks measures where that pays. The same gradient either way.
+  // step; siren_bench_cuda --sdf-chunk-samples measures where that pays. The same gradient up to
+  // the order of float sums.
   size_t max_chunk_samples = 0;
   int device = 0;
   // Value and input gradient of one-output networks (SDF training and normals, one-channel gradient
@@ -48,8 +48,9 @@ struct CudaOptions {
   // false: gradient jets.
   bool reverse_mode_gradient = true;
   // On that path, the first layer (on raw coordinates) and the one-wide output layer fused into the
-  // sweeps' elementwise kernels and per-sample sums (DeviceMlp's fused_ends): no cuBLAS GEMM with a
-  // dimension of 1-3 (eight a step) and eleven fewer passes over a samples x width buffer. Checked
+  // sweeps' elementwise kernels and per-sample sums (DeviceMlp's fused_ends): for an SDF network no
+  // cuBLAS GEMM with a dimension of 1-3 (eight per chunk) and eleven fewer passes over a samples x
+  // width buffer (with a positional encoding the output layer's three GEMMs only). Checked
   // through the host emulation only so far, not on a GPU: off until scripts/gpu-check's
   // reverse-fused checks and the `sdf-fused` benchmark row have run.
   bool reverse_fused_ends = false;
@@ -61,8 +62,11 @@ struct CudaOptions {
 // Whether a pass in this jet mode takes DeviceMlp's reverse path under these options (training
 // steps and evaluate() alike).
 bool uses_reverse_gradient(const CudaOptions& options, const NetworkConfig& config, JetMode mode);
-// The DeviceMlp that a pass in this jet mode runs under these options.
-DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode);
+// The GEMM FLOPs of a training step over `samples` in this jet mode under these options (the
+// formulation that runs: the reverse path does half the jets' work), which the benchmarks hold
+// against the GPU's matrix rate. The fused ends' products, done outside cuBLAS, still count:
+// they are 3/256 of a hidden layer's.
+double train_gemm_flops(const CudaOptions& options, const NetworkConfig& config, JetMode mode, size_t samples);
 
 struct Availability {
   bool usable = false;

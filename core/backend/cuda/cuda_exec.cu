@@ -154,44 +154,47 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
 
 // The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store), (feature,
 // sample) tiled as the activation kernels: those that sum nothing (the gradient sweep, OP Delta, and
-// its adjoint, Up, without fused ends) here; those that do (Down, and Up with fused ends) in
-// rev_reduce_kernel below, which puts its per-feature sums into the partials as first_backward_kernel.
-template <RevOp OP, bool SINE, int END>
+// its adjoint, Up, on a layer without fused ends) here; those that do (Down, and Up with fused ends)
+// in rev_reduce_kernel below, which puts its per-feature sums into the partials as
+// first_backward_kernel. Its accumulators are kRevMaxSums, known at compile time: one for the
+// plain down kernel, as before the fused ends.
+template <RevOp OP, bool SINE>
 __global__ void __launch_bounds__(kThreads) rev_sweep_kernel(RevLayer a) {
   const int i = feature();
   if (i >= a.w) return;
   sample_loop(
-      a.n, [&](size_t s) { return rev_load<OP, END>(a, s, i); },
+      a.n, [&](size_t s) { return rev_load<OP>(a, s, i); },
       [&](size_t s, const RevIn& in) {
         if constexpr (OP == RevOp::Delta)
           rev_delta_store<SINE>(a, s, i, in);
         else
-          (void)rev_up_store<SINE, END>(a, s, i, in);
+          (void)rev_up_store<SINE>(a, s, i, in);
       });
 }
 
-template <RevOp OP, bool SINE, int END>
+template <RevOp OP, bool SINE, int FUSE>
 __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float* partials) {
+  constexpr int kSums = kRevMaxSums<OP, FUSE>;
   __shared__ float shared[kThreads];
   const int i = feature();
   const bool live = i < a.w;
-  float acc[1 + kMaxInDim] = {};
+  float acc[kSums] = {};
   if (live)
     sample_loop(
-        a.n, [&](size_t s) { return rev_load<OP, END>(a, s, i); },
+        a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i); },
         [&](size_t s, const RevIn& in) {
           RevSums r;
           if constexpr (OP == RevOp::Up)
-            r = rev_up_store<SINE, END>(a, s, i, in);
+            r = rev_up_store<SINE, FUSE>(a, s, i, in);
           else
-            r = rev_down_store<SINE, END>(a, s, i, in);
+            r = rev_down_store<SINE, FUSE>(a, s, i, in);
 #pragma unroll
-          for (int q = 0; q < 1 + kMaxInDim; ++q) acc[q] += r.v[q];
+          for (int q = 0; q < kSums; ++q) acc[q] += r.v[q];
         });
   // Partials layout: [block][quantity][feature].
-  const int quantities = rev_quantities<OP, END>(a.d);
+  const int quantities = rev_quantities<OP, FUSE>(a.d);
 #pragma unroll
-  for (int q = 0; q < 1 + kMaxInDim; ++q)
+  for (int q = 0; q < kSums; ++q)
     if (q < quantities)
       block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
                   live);
@@ -200,38 +203,39 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
 // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_store and
 // rev_grad_phi_terms): a warp per sample, its lanes over the features (coalesced, as the tiled
 // kernels' rows), the lanes' sums added by shuffles in a fixed order. Launched with 1-D blocks.
-static_assert(kThreads % 32 == 0, "the warp-per-sample kernels need whole warps");
+constexpr int kWarp = 32;
+static_assert(kThreads % kWarp == 0, "the warp-per-sample kernels need whole warps");
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
-  for (int off = 16; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
+  for (int off = kWarp / 2; off > 0; off >>= 1) v += __shfl_xor_sync(0xffffffffu, v, off);
   return v;
 }
-__device__ __forceinline__ size_t warp_index() { return (size_t(blockIdx.x) * blockDim.x + threadIdx.x) / 32; }
-__device__ __forceinline__ size_t warp_count() { return size_t(gridDim.x) * blockDim.x / 32; }
+__device__ __forceinline__ size_t warp_index() { return (size_t(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp; }
+__device__ __forceinline__ size_t warp_count() { return size_t(gridDim.x) * blockDim.x / kWarp; }
 
-template <bool SINE, int END>
+template <bool SINE, int FUSE>
 __global__ void __launch_bounds__(kThreads) rev_phi_kernel(RevLayer a, const float* out_bias, float* out) {
-  const int lane = int(threadIdx.x % 32);
+  const int lane = int(threadIdx.x % kWarp);
   const float b = *out_bias;
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {  // the same s across the warp
     float acc = 0.0f;
     // The lane's features in batches, their loads before the delta stores (which they would wait
     // for otherwise: the pointers may alias).
     batched_samples(
-        size_t(lane), 32, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, END>(a, s, int(i)); },
-        [&](size_t i, const RevIn& in) { acc += rev_phi_store<SINE, END>(a, s, int(i), in); });
+        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
+        [&](size_t i, const RevIn& in) { acc += rev_phi_store<SINE, FUSE>(a, s, int(i), in); });
     acc = warp_sum(acc);
     if (lane == 0) out[s * size_t(1 + a.d)] = acc + b;
   }
 }
 
-template <bool SINE, int END>
+template <bool SINE, int FUSE>
 __global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(RevLayer a, float* out) {
-  const int lane = int(threadIdx.x % 32);
+  const int lane = int(threadIdx.x % kWarp);
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {
     float acc[kMaxInDim] = {};
-    for (int i = lane; i < a.w; i += 32) {
-      const RevSums r = rev_grad_phi_terms<SINE, END>(a, s, i);
+    for (int i = lane; i < a.w; i += kWarp) {
+      const RevSums r = rev_grad_phi_terms<SINE, FUSE>(a, s, i);
 #pragma unroll
       for (int k = 0; k < kMaxInDim; ++k) acc[k] += r.v[k];
     }
@@ -543,43 +547,40 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
 template <RevOp OP>
 void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what) {
   const bool sine = a.act == Activation::Sine;
-  // The gradient sweep fuses nothing at the top (g there is W_L on either path), and a fused first
-  // layer's step is rev_grad_phi.
-  if (OP == RevOp::Delta && (a.end & kRevFirst)) throw Error("internal: the fused first layer's sweep is rev_grad_phi");
-  auto launch = [&](auto e) {
-    constexpr int END = decltype(e)::value;
-    const int quantities = rev_quantities<OP, END>(a.d);
-    if (t.quantities != quantities) throw Error("internal: the reverse path's sums do not match their targets");
-    const char* name = END == 0 ? what : fused_what;
-    if constexpr (OP == RevOp::Delta || (OP == RevOp::Up && END == 0)) {
+  auto launch = [&](auto f) {
+    constexpr int FUSE = decltype(f)::value;
+    check_rev_op<OP, FUSE>(a, t);
+    const char* name = FUSE == 0 ? what : fused_what;
+    if constexpr (kRevMaxSums<OP, FUSE> == 0) {
       const Tiling tl = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
       if (sine)
-        rev_sweep_kernel<OP, true, END><<<tl.grid, tl.block, 0, stream_>>>(a);
+        rev_sweep_kernel<OP, true><<<tl.grid, tl.block, 0, stream_>>>(a);
       else
-        rev_sweep_kernel<OP, false, END><<<tl.grid, tl.block, 0, stream_>>>(a);
+        rev_sweep_kernel<OP, false><<<tl.grid, tl.block, 0, stream_>>>(a);
       launched(name);
     } else {
       const Tiling tl = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
       if (sine)
-        rev_reduce_kernel<OP, true, END><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+        rev_reduce_kernel<OP, true, FUSE><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
       else
-        rev_reduce_kernel<OP, false, END><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+        rev_reduce_kernel<OP, false, FUSE><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
       launched(name);
-      reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(quantities)), dim3(32, 8), 0, stream_>>>(
+      reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
           partials_, int(tl.grid.y), a.w, t);
-      launched(OP == RevOp::Up ? "fused ends' gradient reduction"
-               : (END & kRevFirst) ? "first layer gradient reduction" : "bias gradient reduction");
+      launched(OP == RevOp::Up                  ? "fused ends' gradient reduction"
+               : (FUSE & kFuseFirst) != 0 ? "first layer gradient reduction"
+                                          : "bias gradient reduction");
     }
   };
+  // The gradient sweep fuses nothing (W_L at the top is g on either path; a fused first layer's
+  // step is rev_grad_phi, which check_rev_op holds it to).
   if constexpr (OP == RevOp::Delta)
     launch(std::integral_constant<int, 0>{});
   else
-    with_rev_end(a.end, launch);
+    with_fuse(a.fuse, launch);
 }
 
-void CudaExec::rev_delta(const RevLayer& a) {
-  rev_sweep<RevOp::Delta>(a, ReduceTarget{}, "gradient sweep kernel", "gradient sweep kernel");
-}
+void CudaExec::rev_delta(const RevLayer& a) { rev_sweep<RevOp::Delta>(a, ReduceTarget{}, "gradient sweep kernel"); }
 
 void CudaExec::rev_up(const RevLayer& a, const ReduceTarget& t) {
   rev_sweep<RevOp::Up>(a, t, "gradient sweep adjoint kernel", "gradient sweep adjoint kernel, fused end");
@@ -590,30 +591,28 @@ void CudaExec::rev_down(const RevLayer& a, const ReduceTarget& t) {
 }
 
 void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
-  if ((a.end & kRevTop) == 0 || !a.top) throw Error("internal: rev_phi is the last hidden layer's");
-  const unsigned blocks = linear_blocks(a.n * 32, elementwise_cap(sm_count_));
+  if ((a.fuse & kFuseOutput) == 0 || !a.top) throw Error("internal: rev_phi is a fused output layer's");
+  const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
-  if (a.end & kRevFirst) {
-    if (sine)
-      rev_phi_kernel<true, kRevFirst | kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
-    else
-      rev_phi_kernel<false, kRevFirst | kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
-  } else {
-    if (sine)
-      rev_phi_kernel<true, kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
-    else
-      rev_phi_kernel<false, kRevTop><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
-  }
+  with_fuse(a.fuse, [&](auto f) {
+    constexpr int FUSE = decltype(f)::value;
+    if constexpr ((FUSE & kFuseOutput) != 0) {
+      if (sine)
+        rev_phi_kernel<true, FUSE><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+      else
+        rev_phi_kernel<false, FUSE><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+    }
+  });
   launched("output kernel, fused end");
 }
 
 void CudaExec::rev_grad_phi(const RevLayer& a, float* out) {
-  if ((a.end & kRevFirst) == 0) throw Error("internal: rev_grad_phi is the fused first layer's");
-  const unsigned blocks = linear_blocks(a.n * 32, elementwise_cap(sm_count_));
+  if ((a.fuse & kFuseFirst) == 0) throw Error("internal: rev_grad_phi is a fused first layer's");
+  const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
   if (a.act == Activation::Sine)
-    rev_grad_phi_kernel<true, kRevFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
+    rev_grad_phi_kernel<true, kFuseFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
   else
-    rev_grad_phi_kernel<false, kRevFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
+    rev_grad_phi_kernel<false, kFuseFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
   launched("input gradient kernel, fused end");
 }
 

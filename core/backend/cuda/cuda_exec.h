@@ -97,7 +97,7 @@ class CudaExec final : public JetExec {
   // rev_delta, rev_up and rev_down: the kernel of that operation (and the reduction of its sums into
   // t), named `what`, or `fused_what` where the layer fuses an end.
   template <RevOp OP>
-  void rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what);
+  void rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what = nullptr);
   // dst[i] += the sum over `blocks` of the scratch's partials [block][i], i < w (one quantity).
   void reduce_feature_partials(int blocks, int w, float* dst, const char* what);
 

@@ -81,12 +81,12 @@ ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity, bool fused
 
 size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
   if (reverse_) {
-    const ReverseSizes r = reverse_sizes(cfg_, capacity, fused_reverse_first());
+    const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first());
     // Inference on this path is evaluate()'s jets; a training-sized carve serves both.
     (void)training;
     // Neither z_0 nor delta_0 with a fused first layer; no h_(L-1) with a fused top.
     const size_t hidden_buffers =
-        4 * size_t(activation_layers()) - (fused_reverse_first() ? 2 : 0) - (fused_top() ? 1 : 0);
+        4 * size_t(activation_layers()) - (reverse_fuses_first() ? 2 : 0) - (reverse_fuses_output() ? 1 : 0);
     return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj;
   }
   const size_t rows = capacity * size_t(rows_);
@@ -116,12 +116,12 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
   b.z.assign(size_t(acts), nullptr);
   b.h.assign(size_t(acts), nullptr);
   if (reverse_) {
-    const ReverseSizes r = reverse_sizes(cfg_, capacity, fused_reverse_first());
+    const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first());
     b.g.assign(size_t(acts), nullptr);
     b.delta.assign(size_t(acts), nullptr);
-    if (!fused_reverse_first()) b.input = take(r.input);
+    if (!reverse_fuses_first()) b.input = take(r.input);
     for (int a = 0; a < acts; ++a) {
-      const bool first = a == 0 && fused_reverse_first(), top = a == acts - 1 && fused_top();
+      const bool first = a == 0 && reverse_fuses_first(), top = a == acts - 1 && reverse_fuses_output();
       if (!first) b.z[size_t(a)] = take(r.hidden);
       if (!top) b.h[size_t(a)] = take(r.hidden);
       b.g[size_t(a)] = take(r.hidden);
@@ -333,11 +333,23 @@ RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, c
   r.delta = b.delta[size_t(l)];
   r.d = cfg_.in_dim;
   r.adjoint = adjoint;
-  if (l == 0 && fused_reverse_first()) {
-    r.end |= kRevFirst;
+  if (l == 0 && reverse_fuses_first()) {
+    r.fuse |= kFuseFirst;
     r.first = first_layer_args(cfg_, params, in);
   }
+  if (l == activation_layers() - 1) {
+    r.top = params + cfg_.weight_offset(l + 1);  // g_(L-1) = W_L^T, never stored
+    if (reverse_fuses_output()) r.fuse |= kFuseOutput;
+  }
   return r;
+}
+
+ReduceTarget DeviceMlp::rev_sums(RevOp op, const RevLayer& r, int l, float* grads) const {
+  ReduceTarget t;
+  if (op == RevOp::Down) t.add(grads + cfg_.bias_offset(l), 1);
+  if (op == RevOp::Up && (r.fuse & kFuseOutput)) t.add(grads + cfg_.weight_offset(l + 1), 1);
+  if (op != RevOp::Delta && (r.fuse & kFuseFirst)) add_first_columns(t, cfg_, grads);
+  return t;
 }
 
 RevInput DeviceMlp::rev_input(const MlpBuffers& b, size_t n) const {
@@ -357,9 +369,8 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
   if (n > size_t(1) << 28) throw Error("internal: CUDA chunk too large");
   const int rows = int(n);
   const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
-  const float* w_last = params + cfg_.weight_offset(acts);
-  // The activations h_l, up to the last hidden layer's, which a fused top sums into phi instead.
-  const int stored = fused_top() ? acts - 1 : acts;
+  // The layers whose h is stored: all but the last with a fused output layer, which sums phi from z.
+  const int stored_h = reverse_fuses_output() ? acts - 1 : acts;
   auto activation = [&](int l) {
     ActForward a = activation_args<ActForward>(cfg_, l, params, n);
     a.z = b.z[size_t(l)];
@@ -367,8 +378,8 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
     a.round_out = tf32_layer(l + 1);
     ex.act_forward(JetMode::Value, a);
   };
-  if (fused_reverse_first()) {
-    if (stored > 0) {
+  if (reverse_fuses_first()) {
+    if (stored_h > 0) {
       FirstLayer f = first_layer_args(cfg_, params, in);
       f.h = b.h[0];
       f.round_out = tf32_layer(1);
@@ -387,18 +398,16 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
     GemmCall first = linear_forward(0, weights(0, params, rounded), b.input, b.z[0], rows);
     first.ldb = (1 + d) * e;  // the encoding's value rows
     ex.gemm(first);
-    if (stored > 0) activation(0);
+    if (stored_h > 0) activation(0);
   }
   for (int l = 1; l < acts; ++l) {
     ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
-    if (l < stored) activation(l);
+    if (l < stored_h) activation(l);
   }
-  if (fused_top()) {
-    RevLayer r = rev_layer(acts - 1, params, b, in);
-    r.top = w_last;
-    r.end |= kRevTop;
-    r.round_out = tf32_layer(acts - 1);  // delta_(L-1), stored on the way (not on a fused first layer)
-    ex.rev_phi(r, params + cfg_.bias_offset(acts), b.out);
+  RevLayer top = rev_layer(acts - 1, params, b, in);
+  top.round_out = tf32_layer(acts - 1);  // delta_(L-1), wherever it is stored
+  if (reverse_fuses_output()) {
+    ex.rev_phi(top, params + cfg_.bias_offset(acts), b.out);
   } else {
     GemmCall out = linear_forward(acts, weights(acts, params, rounded), b.h[size_t(acts - 1)], b.out, rows);
     out.ldc = 1 + d;  // phi into the value row of each sample's 1 + d
@@ -408,23 +417,21 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
 
   // The gradient sweep, down from g_(L-1) = W_L^T. On a fused first layer the last step sums grad phi
   // itself (the raw coordinates' Jacobian is the identity), without storing delta_0.
-  auto sweep = [&](RevLayer& r) {
-    if (r.end & kRevFirst)
+  auto sweep = [&](const RevLayer& r) {
+    if (r.fuse & kFuseFirst)
       ex.rev_grad_phi(r, b.out);
     else
       ex.rev_delta(r);
   };
-  RevLayer top = rev_layer(acts - 1, params, b, in);
-  top.top = w_last;
-  top.round_out = tf32_layer(acts - 1);
-  if (!fused_top() || (top.end & kRevFirst)) sweep(top);  // else rev_phi stored delta_(L-1)
+  const bool phi_stored_delta = reverse_fuses_output() && !(top.fuse & kFuseFirst);  // rev_phi's
+  if (!phi_stored_delta) sweep(top);
   for (int l = acts - 1; l >= 1; --l) {
     ex.gemm(input_grad(l, params, rounded, b.delta[size_t(l)], cfg_.fan_out(l), b.g[size_t(l - 1)], rows));
     RevLayer r = rev_layer(l - 1, params, b, in);
     r.round_out = tf32_layer(l - 1);
     sweep(r);
   }
-  if (fused_reverse_first()) return;
+  if (reverse_fuses_first()) return;
   ex.gemm(input_grad(0, params, rounded, b.delta[0], cfg_.fan_out(0), b.adj_a, rows));
   RevInput ri = rev_input(b, n);
   ri.g_enc = b.adj_a;
@@ -438,11 +445,10 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   const int rows = int(n);
   const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
   const int width = cfg_.fan_in(acts);
-  float* const w_last_grad = grads + cfg_.weight_offset(acts);
 
   // The direction of grad phi's adjoint in the encoding (a fused first layer reads it from the
   // loss's adjoint), then up through the gradient sweep's adjoint.
-  if (!fused_reverse_first()) {
+  if (!reverse_fuses_first()) {
     RevInput ri = rev_input(b, n);
     ri.adjoint = b.out_adjoint;
     ri.gbar_enc = b.adj_a;
@@ -450,46 +456,36 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   }
   for (int l = 0; l < acts; ++l) {
     RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
-    if (l == acts - 1) {
-      r.top = params + cfg_.weight_offset(acts);  // g_(L-1) = W_L^T, never stored
-      if (fused_top()) r.end |= kRevTop;
-    }
-    if ((r.end & kRevFirst) == 0) {
+    if ((r.fuse & kFuseFirst) == 0) {
       const float* gbar_in = b.adj_a;  // gbar_(l-1): fan_in(l) wide
       ex.gemm(weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows));
       ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
       r.dbar = b.adj_b;
     }
-    r.gbar = b.adj_a;  // the GEMMs above have read gbar_(l-1)
+    r.gbar = b.adj_a;  // gbar_l over gbar_(l-1), which nothing reads any more
     r.round_out = tf32_layer(l + 1);
-    ReduceTarget sums;
-    if (r.end & kRevTop) sums.add(w_last_grad, 1);
-    if (r.end & kRevFirst) add_first_columns(sums, cfg_, grads);
-    ex.rev_up(r, sums);
+    ex.rev_up(r, rev_sums(RevOp::Up, r, l, grads));
   }
-  // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
-  if (!fused_top()) ex.value_row_sums(b.adj_a, n, 1, width, w_last_grad);
 
-  // The ordinary backward sweep from phi's adjoint, with the gradient sweep's zbar added.
-  if (!fused_top()) ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
+  // The ordinary backward sweep from phi's adjoint, with the gradient sweep's zbar added. A fused
+  // output layer has summed W_L's gradient in up and takes hbar_(L-1) in down.
+  if (!reverse_fuses_output()) {
+    float* const w_last_grad = grads + cfg_.weight_offset(acts);
+    // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
+    ex.value_row_sums(b.adj_a, n, 1, width, w_last_grad);
+    ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
+    ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
+  }
   ex.value_row_sums(b.out_adjoint, n, 1 + d, 1, grads + cfg_.bias_offset(acts));
-  if (!fused_top()) ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
   float* hbar = b.adj_a;
   float* spare = b.adj_b;
   for (int l = acts - 1; l >= 0; --l) {
     RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
-    if (l == acts - 1 && fused_top()) {
-      r.top = params + cfg_.weight_offset(acts);
-      r.end |= kRevTop;
-    }
     r.hbar = hbar;
     r.round_out = tf32_layer(l);
-    ReduceTarget sums;
-    sums.add(grads + cfg_.bias_offset(l), 1);
-    if (r.end & kRevFirst) add_first_columns(sums, cfg_, grads);
-    ex.rev_down(r, sums);
+    ex.rev_down(r, rev_sums(RevOp::Down, r, l, grads));
     if (l == 0) {
-      if ((r.end & kRevFirst) == 0) ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
+      if ((r.fuse & kFuseFirst) == 0) ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
     } else {
       ex.gemm(weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows));
       ex.gemm(input_grad(l, params, rounded, hbar, cfg_.fan_out(l), spare, rows));

@@ -7,6 +7,8 @@
 // are checked on machines without a GPU.
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/backend/cuda/jet_kernels.h"
@@ -81,6 +83,28 @@ class JetExec {
   virtual void round_transpose(const float* src, int rows, int cols, float* dst) = 0;
 };
 
+// What a reverse-path layer fuses (RevLayer::fuse), as a template argument for the executors'
+// dispatch: f(std::integral_constant<int, FUSE>).
+template <class F>
+void with_fuse(int fuse, F f) {
+  switch (fuse) {
+    case 0: f(std::integral_constant<int, 0>{}); break;
+    case kFuseFirst: f(std::integral_constant<int, kFuseFirst>{}); break;
+    case kFuseOutput: f(std::integral_constant<int, kFuseOutput>{}); break;
+    case kFuseFirst | kFuseOutput: f(std::integral_constant<int, kFuseFirst | kFuseOutput>{}); break;
+    default: throw Error("internal: no such fused ends: " + std::to_string(fuse));
+  }
+}
+
+// The preconditions both executors hold a reverse-path operation to: the gradient sweep's step on a
+// fused first layer is rev_grad_phi, and t takes exactly the sums the operation returns.
+template <RevOp OP, int FUSE>
+void check_rev_op(const RevLayer& a, const ReduceTarget& t) {
+  if (OP == RevOp::Delta && (a.fuse & kFuseFirst)) throw Error("internal: a fused first layer's sweep is rev_grad_phi");
+  if (t.quantities != rev_quantities<OP, FUSE>(a.d))
+    throw Error("internal: the reverse path's sums do not match their targets");
+}
+
 // A chunk of samples: coordinates and (for random batches) the batch's sample indices.
 struct ChunkInput {
   const float* coords = nullptr;    // count x in_dim
@@ -126,7 +150,7 @@ struct MlpBuffers {
 //
 // fused_ends (reverse path only): the first layer on raw coordinates and the one-wide output layer
 // as arithmetic inside the sweeps' elementwise kernels and reductions there (jet_kernels.h's
-// kRevFirst and kRevTop say what each fuses), not as cuBLAS GEMMs with a dimension of 1-3 and a
+// kFuseFirst and kFuseOutput say what each fuses), not as cuBLAS GEMMs with a dimension of 1-3 and a
 // pass over a buffer each. The first layer's only when there is no positional encoding.
 class DeviceMlp {
  public:
@@ -142,12 +166,13 @@ class DeviceMlp {
   bool reverse() const { return reverse_; }
   int rows_per_sample() const { return rows_; }
   int activation_layers() const { return cfg_.num_linear_layers() - 1; }
-  // Without a positional encoding the first layer is one fused kernel on the coordinates (jets only:
-  // the reverse path's first layer is a GEMM on the encoding, whose jets give grad phi at the end).
+  // Without a positional encoding the first layer is one fused kernel on the coordinates. This is
+  // the jets' (the reverse path's is a GEMM on the encoding, whose jets give grad phi at the end,
+  // unless its own fused ends take it: reverse_fuses_first()).
   bool fused_first_layer() const { return !reverse_ && cfg_.activation != Activation::ReluPE; }
   // The reverse path's fused ends (the class comment): the output layer's, and the first layer's.
-  bool fused_top() const { return fused_ends_; }
-  bool fused_reverse_first() const { return fused_ends_ && cfg_.activation != Activation::ReluPE; }
+  bool reverse_fuses_output() const { return fused_ends_; }
+  bool reverse_fuses_first() const { return fused_ends_ && cfg_.activation != Activation::ReluPE; }
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
   // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
@@ -198,9 +223,12 @@ class DeviceMlp {
                         const float* rounded) const;
   // The encoding's Jacobian of a chunk (the reverse path without a fused first layer).
   RevInput rev_input(const MlpBuffers& b, size_t n) const;
-  // Layer l's RevLayer; `in` and `adjoint` for the fused ends (their flags set where they apply).
+  // Layer l's RevLayer (with W_L as `top` on the last hidden layer, and the fused ends' flags where
+  // they apply); `in` and `adjoint` for the fused ends.
   RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, const ChunkInput& in,
                      const float* adjoint = nullptr) const;
+  // Where layer l's operation `op` adds its sums over samples, in rev_quantities' order.
+  ReduceTarget rev_sums(RevOp op, const RevLayer& r, int l, float* grads) const;
   bool tf32_layer(int layer) const;
   // Where the transposed weights start in the TF32 copy: after the parameters, 256-byte aligned, so
   // that each layer's copy is aligned as its weights are (cuBLAS's fast TF32 kernels need 16 bytes;

@@ -15,14 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <string>
-#include <type_traits>
 
 #include "core/network/activation.h"
 #include "core/network/jets.h"
 #include "core/network/loss.h"
 #include "core/network/sdf_loss.h"
-#include "core/util/error.h"
 
 #if defined(__CUDACC__)
 #define SIREN_HD __host__ __device__ __forceinline__
@@ -133,10 +130,11 @@ SIREN_HD float maybe_tf32(float x, bool round) { return round ? round_tf32(x) : 
 
 // The samples first, first + stride, ... below n, kSampleBatch at a time: load(s) for each, then
 // store(s, loaded) for each; the same samples in the same order as one at a time, so sums come out
-// bit for bit the same. (The warp-per-sample kernels run it over a lane's features.) The one-row kernels run it with their grid's first sample and stride, to
+// bit for bit the same. The one-row kernels run it with their grid's first sample and stride, to
 // keep several samples' loads in flight per thread (a load cannot move above a store through
 // pointers that may alias; one sample's loads per thread kept those kernels at 58-76% of the copy
-// rate on an H200); the host emulation with (0, 1), so that it runs the same loads and stores.
+// rate on an H200); the warp-per-sample kernels run it over a lane's features; the host emulation
+// with (0, 1), so that it runs the same loads and stores.
 constexpr int kSampleBatch = 4;
 template <class Load, class Store>
 SIREN_HD void batched_samples(size_t first, size_t stride, size_t n, Load load, Store store) {
@@ -526,61 +524,57 @@ SIREN_UNROLL
 //   up:    gbar = dbar sigma'(z), and g <- dbar g sigma''(z) (z's adjoint from the gradient sweep)
 //   down:  hbar <- hbar sigma'(z) + g (z's whole adjoint), returned for the bias gradient
 //
-// The fused ends (RevLayer::end, DeviceMlp's fused_ends): the network's first and last products are
-// 3 and 1 wide, which cuBLAS runs at K, M or N of 1-3 far below its rate (an SDF step spent 1.7 ms of
-// 12.7 in such GEMMs on an H200) and which each cost a pass over a samples x width buffer. With
-//   kRevFirst (layer 0 on raw coordinates) z = W_0 x + b is recomputed from the sample's coordinates
+// The fused ends (RevLayer::fuse, DeviceMlp's fused_ends): the network's first and last products are
+// 3 and 1 wide, which cuBLAS runs at K, M or N of 1-3 far below its rate (an SDF step spent 1.6 ms
+// of 12.7 in such GEMMs in an H200's eager profile) and which each cost a pass over a samples x width
+// buffer. With
+//   kFuseFirst (layer 0 on raw coordinates) z = W_0 x + b is recomputed from the sample's coordinates
 //     (never stored); up takes dbar = W_0 gbar_x from the loss's adjoint of grad phi (the raw
 //     coordinates' Jacobian is the identity) and returns delta gbar_x^T, W_0's share from the
 //     gradient sweep; down returns zbar x^T, W_0's share from the value, and stores nothing;
-//   kRevTop (the last hidden layer, W_L = top) up returns gbar + phibar h, all of W_L's gradient,
-//     instead of storing gbar, and down takes hbar = W_L^T phibar instead of reading it.
-constexpr int kRevFirst = 1;
-constexpr int kRevTop = 2;
+//   kFuseOutput (the last hidden layer, W_L = top) up returns gbar + phibar h, all of W_L's
+//     gradient, instead of storing gbar, and down takes hbar = W_L^T phibar instead of reading it.
+constexpr int kFuseFirst = 1;
+constexpr int kFuseOutput = 2;
 
 struct RevLayer {
-  const float* z = nullptr;  // the forward GEMM's output (without the bias); unused with kRevFirst
+  const float* z = nullptr;  // the forward GEMM's output (without the bias); unused with kFuseFirst
   const float* bias = nullptr;
   size_t n = 0;
   int w = 0;
   float w0 = 0;
   Activation act = Activation::Sine;
-  const float* top = nullptr;  // delta, up on the last hidden layer: g there is W_L (1 x w) for every sample
+  // The last hidden layer's: W_L (1 x w), which is g there for every sample (never stored); read
+  // by delta and up, and with kFuseOutput by down and rev_phi.
+  const float* top = nullptr;
   float* g = nullptr;          // dphi/dh, n x w (up: replaced by the gradient sweep's share of zbar)
-  float* delta = nullptr;      // dphi/dz, n x w
-  const float* dbar = nullptr;  // up: the adjoint of delta (not with kRevFirst)
-  float* gbar = nullptr;        // up: the adjoint of g (not with kRevTop)
-  float* hbar = nullptr;        // down: dLoss/dh in (not with kRevTop), dLoss/dz out (not with kRevFirst)
+  float* delta = nullptr;      // dphi/dz, n x w; null with kFuseFirst (never stored)
+  const float* dbar = nullptr;  // up: the adjoint of delta (not with kFuseFirst)
+  float* gbar = nullptr;        // up: the adjoint of g (not with kFuseOutput)
+  float* hbar = nullptr;        // down: dLoss/dh in (not with kFuseOutput), dLoss/dz out (not with kFuseFirst)
   bool round_out = false;       // what this op writes for GEMMs feeds a TF32 GEMM: store it rounded
-  int end = 0;                  // kRevFirst | kRevTop: the ends this layer's operations fuse
+  int fuse = 0;                 // kFuseFirst | kFuseOutput: what this layer's operations fuse
   int d = 0;                    // the input dimension (the adjoint's rows: 1 + d per sample)
-  FirstLayer first;             // kRevFirst: the coordinates, W_0 and b_0 (first.h, first.g unused)
-  const float* adjoint = nullptr;  // kRevFirst up, kRevTop up and down: the loss's adjoint, n x (1 + d)
+  FirstLayer first;             // kFuseFirst: the coordinates, W_0 and b_0 (first.h, first.g unused)
+  const float* adjoint = nullptr;  // kFuseFirst up, kFuseOutput up and down: the loss's adjoint, n x (1 + d)
 };
 
-// Which ends a layer's operations fuse, as a template argument: f(std::integral_constant<int, END>).
-template <class F>
-void with_rev_end(int end, F f) {
-  switch (end) {
-    case 0: f(std::integral_constant<int, 0>{}); break;
-    case kRevFirst: f(std::integral_constant<int, kRevFirst>{}); break;
-    case kRevTop: f(std::integral_constant<int, kRevTop>{}); break;
-    case kRevFirst | kRevTop: f(std::integral_constant<int, kRevFirst | kRevTop>{}); break;
-    default: throw Error("internal: no fused ends " + std::to_string(end));
-  }
-}
-
 // What an operation sums over the samples, per feature: down, the bias gradient (zbar) then, with
-// kRevFirst, W_0's column k (zbar x_k); up, with kRevTop W_L's gradient, then with kRevFirst W_0's
-// column k (delta gbar_x_k). DeviceMlp's ReduceTargets follow this order.
+// kFuseFirst, W_0's column k (zbar x_k); up, with kFuseOutput W_L's gradient, then with kFuseFirst
+// W_0's column k (delta gbar_x_k). DeviceMlp::rev_sums builds its ReduceTargets in this order.
+// kRevMaxSums is the count's bound at compile time, the kernels' accumulators.
 enum class RevOp { Delta, Up, Down };
-template <RevOp OP, int END>
+template <RevOp OP, int FUSE>
 SIREN_HD int rev_quantities(int d) {
-  const int first = (END & kRevFirst) ? d : 0;
+  const int first = (FUSE & kFuseFirst) ? d : 0;
   if (OP == RevOp::Down) return 1 + first;
-  if (OP == RevOp::Up) return ((END & kRevTop) ? 1 : 0) + first;
+  if (OP == RevOp::Up) return ((FUSE & kFuseOutput) ? 1 : 0) + first;
   return 0;
 }
+template <RevOp OP, int FUSE>
+constexpr int kRevMaxSums = OP == RevOp::Down ? 1 + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
+                            : OP == RevOp::Up ? ((FUSE & kFuseOutput) ? 1 : 0) + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
+                                              : 0;
 struct RevSums {
   float v[1 + kMaxInDim] = {};
 };
@@ -591,17 +585,17 @@ struct RevSums {
 struct RevIn {
   float z = 0.0f;          // the pre-activation, bias included
   float g = 0.0f, x = 0.0f;
-  float phibar = 0.0f;     // kRevTop up: the loss's adjoint of phi
-  float v[kMaxInDim] = {};  // kRevFirst: up, the adjoint of grad phi; down, the coordinates
+  float phibar = 0.0f;     // kFuseOutput up: the loss's adjoint of phi
+  float v[kMaxInDim] = {};  // kFuseFirst: up, the adjoint of grad phi; down, the coordinates
 };
 // Sample s's row of the loss's adjoint (phi's, then grad phi's d).
 SIREN_HD const float* rev_adjoint(const RevLayer& a, size_t s) { return a.adjoint + s * size_t(1 + a.d); }
 
-template <RevOp OP, int END = 0>
+template <RevOp OP, int FUSE = 0>
 SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i) {
   const size_t k = s * size_t(a.w) + size_t(i);
   RevIn r;
-  if constexpr ((END & kRevFirst) != 0) {
+  if constexpr ((FUSE & kFuseFirst) != 0) {
     const FirstPre p = first_pre(a.first, s, i);  // the forward's z, bit for bit (first_forward_at)
     r.z = p.z;
     if constexpr (OP == RevOp::Down) {
@@ -614,7 +608,7 @@ SIREN_UNROLL
   // Down reads the gradient sweep's z-adjoint share, which up stored in g on every layer.
   r.g = OP != RevOp::Down && a.top ? a.top[i] : a.g[k];
   if constexpr (OP == RevOp::Up) {
-    if constexpr ((END & kRevFirst) != 0) {
+    if constexpr ((FUSE & kFuseFirst) != 0) {
       const float* adj = rev_adjoint(a, s);
       const float* wi = a.first.W + size_t(i) * size_t(a.d);
       float dbar = 0.0f;
@@ -627,10 +621,10 @@ SIREN_UNROLL
     } else {
       r.x = a.dbar[k];
     }
-    if constexpr ((END & kRevTop) != 0) r.phibar = rev_adjoint(a, s)[0];
+    if constexpr ((FUSE & kFuseOutput) != 0) r.phibar = rev_adjoint(a, s)[0];
   }
   if constexpr (OP == RevOp::Down) {
-    if constexpr ((END & kRevTop) != 0)
+    if constexpr ((FUSE & kFuseOutput) != 0)
       r.x = a.top[i] * rev_adjoint(a, s)[0];
     else
       r.x = a.hbar[k];
@@ -644,7 +638,7 @@ SIREN_HD void rev_delta_store(const RevLayer& a, size_t s, int i, const RevIn& i
   a.delta[s * size_t(a.w) + size_t(i)] = maybe_tf32(in.g * q.d1, a.round_out);
 }
 
-template <bool SINE, int END = 0>
+template <bool SINE, int FUSE = 0>
 SIREN_HD RevSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
@@ -652,13 +646,13 @@ SIREN_HD RevSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& i
   const float gbar = in.x * q.d1;
   RevSums r;
   int at = 0;
-  if constexpr ((END & kRevTop) != 0) {
+  if constexpr ((FUSE & kFuseOutput) != 0) {
     r.v[at++] = gbar + in.phibar * q.f;  // W_L's gradient: through g_(L-1) = W_L, and phi = W_L h + b_L
   } else {
     a.gbar[k] = maybe_tf32(gbar, a.round_out);
   }
-  if constexpr ((END & kRevFirst) != 0) {
-    const float delta = in.g * q.d1;  // as rev_delta stored it (layer 0 is never TF32)
+  if constexpr ((FUSE & kFuseFirst) != 0) {
+    const float delta = in.g * q.d1;  // as rev_grad_phi_terms has it (never stored: layer 0)
 SIREN_UNROLL
     for (int c = 0; c < kMaxInDim; ++c)
       if (c < a.d) r.v[at + c] = delta * in.v[c];
@@ -667,13 +661,13 @@ SIREN_UNROLL
   return r;
 }
 
-template <bool SINE, int END = 0>
+template <bool SINE, int FUSE = 0>
 SIREN_HD RevSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float zb = in.x * q.d1 + in.g;
   RevSums r;
   r.v[0] = zb;
-  if constexpr ((END & kRevFirst) != 0) {
+  if constexpr ((FUSE & kFuseFirst) != 0) {
 SIREN_UNROLL
     for (int c = 0; c < kMaxInDim; ++c)
       if (c < a.d) r.v[1 + c] = zb * in.v[c];
@@ -685,24 +679,24 @@ SIREN_UNROLL
 
 // The fused ends' sums over the features of one sample (cuda_exec.cu: a warp per sample), which
 // replace the products with the output layer's one row and the input's d columns:
-//   kRevTop, forward: phi = b_L + sum_i W_L[i] sigma(z_i) over the last hidden layer (its h, read by
+//   kFuseOutput, forward: phi = b_L + sum_i W_L[i] sigma(z_i) over the last hidden layer (its h, read by
 //     nothing else then, is never stored): rev_phi_store, which also stores the gradient sweep's
 //     first step, delta = W_L[i] sigma'(z_i), from the same z (unless the layer is a fused first
 //     layer, whose delta is never stored);
-//   kRevFirst, gradient sweep: d phi/dx_k = sum_i delta_i W_0[i][k] over layer 0 (delta_0 is never
+//   kFuseFirst, gradient sweep: d phi/dx_k = sum_i delta_i W_0[i][k] over layer 0 (delta_0 is never
 //     stored: up recomputes it): rev_grad_phi_terms, v[k] for k < d.
 // rev_phi_store's loads are rev_load<Delta>'s (z, and g = W_L[i]), kept apart as in the tiled
 // kernels' ops so that a lane loads several features before it stores any delta (batched_samples
 // over the features).
-template <bool SINE, int END>
+template <bool SINE, int FUSE>
 SIREN_HD float rev_phi_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
-  if constexpr ((END & kRevFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
+  if constexpr ((FUSE & kFuseFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
   return in.g * q.f;
 }
-template <bool SINE, int END>
+template <bool SINE, int FUSE>
 SIREN_HD RevSums rev_grad_phi_terms(const RevLayer& a, size_t s, int i) {
-  const RevIn in = rev_load<RevOp::Delta, END>(a, s, i);
+  const RevIn in = rev_load<RevOp::Delta, FUSE>(a, s, i);
   const float delta = in.g * derivs_of<SINE>(a.act, in.z, a.w0).d1;  // as rev_delta_store
   const float* wi = a.first.W + size_t(i) * size_t(a.d);
   RevSums r;

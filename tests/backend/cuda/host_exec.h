@@ -2,8 +2,8 @@
 // A JetExec on the host: the CUDA kernels' per-element functions (jet_kernels.h) in plain loops, and
 // a reference column-major GEMM with cuBLAS's argument conventions. Running DeviceMlp through it
 // checks, without a GPU, the orchestration, every GEMM's transposes and leading dimensions, and the
-// indexing and arithmetic of every kernel; what it cannot check is the CUDA launch geometry and the
-// block reductions (tests/backend/cuda/cuda_checks.cpp does, on a GPU).
+// indexing and arithmetic of every kernel; what it cannot check is the CUDA launch geometry, the
+// block reductions and the warp-shuffle sums (tests/backend/cuda/cuda_checks.cpp does, on a GPU).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -17,7 +17,7 @@ namespace siren::cuda::testing {
 class HostExec : public JetExec {
  public:
   int gemms = 0;             // calls, for the tests
-  int narrow_gemms = 0;      // of them, calls with m, n or k at most 3 (a product with the input or the output)
+  int narrow_gemms = 0;      // of them, calls with m, n or k at most kMaxInDim (a product with the input or output)
   long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
 
   // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
@@ -34,7 +34,7 @@ class HostExec : public JetExec {
 
   void gemm(const GemmCall& g) override {
     ++gemms;
-    if (std::min(std::min(g.m, g.n), g.k) <= 3) ++narrow_gemms;
+    if (std::min(std::min(g.m, g.n), g.k) <= kMaxInDim) ++narrow_gemms;
     // cuBLAS: C(m x n) = op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
     auto A = [&](int i, int p) {
       const float v = g.trans_a ? g.a[size_t(p) + size_t(i) * size_t(g.lda)] : g.a[size_t(i) + size_t(p) * size_t(g.lda)];
@@ -157,38 +157,37 @@ class HostExec : public JetExec {
   void rev_up(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Up>(a, t); }
   void rev_down(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Down>(a, t); }
 
-  // As cuda_exec.cu's rev_row kernels: per sample, the features in order (in double: the GPU's warp
-  // sums are float, in another order; the difference is far below the tolerances).
+  // As cuda_exec.cu's rev_phi_kernel and rev_grad_phi_kernel: per sample, the features in order (in
+  // double: the GPU's warp sums are float, in another order; the difference is far below the
+  // tolerances).
   void rev_phi(const RevLayer& a, const float* out_bias, float* out) override {
+    if ((a.fuse & kFuseOutput) == 0 || !a.top) throw Error("rev_phi: not a fused output layer");
     const bool sine = a.act == Activation::Sine;
-    with_rev_end(a.end, [&](auto e) {
-      constexpr int END = decltype(e)::value;
-      if ((END & kRevTop) == 0 || !a.top) throw Error("rev_phi: not the last hidden layer");
+    with_fuse(a.fuse, [&](auto f) {
+      constexpr int FUSE = decltype(f)::value;
       for (size_t s = 0; s < a.n; ++s) {
         double acc = 0;
         batched_samples(
-            0, 1, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, END>(a, s, int(i)); },
+            0, 1, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
             [&](size_t i, const RevIn& in) {
-              acc += sine ? rev_phi_store<true, END>(a, s, int(i), in) : rev_phi_store<false, END>(a, s, int(i), in);
+              acc += sine ? rev_phi_store<true, FUSE>(a, s, int(i), in) : rev_phi_store<false, FUSE>(a, s, int(i), in);
             });
         out[s * size_t(1 + a.d)] = float(acc + double(*out_bias));
       }
     });
   }
   void rev_grad_phi(const RevLayer& a, float* out) override {
+    if ((a.fuse & kFuseFirst) == 0) throw Error("rev_grad_phi: not a fused first layer");
     const bool sine = a.act == Activation::Sine;
-    with_rev_end(a.end & kRevFirst, [&](auto e) {
-      constexpr int END = decltype(e)::value;
-      if ((END & kRevFirst) == 0) throw Error("rev_grad_phi: not the fused first layer");
-      for (size_t s = 0; s < a.n; ++s) {
-        double acc[kMaxInDim] = {};
-        for (int i = 0; i < a.w; ++i) {
-          const RevSums r = sine ? rev_grad_phi_terms<true, END>(a, s, i) : rev_grad_phi_terms<false, END>(a, s, i);
-          for (int k = 0; k < a.d; ++k) acc[k] += r.v[k];
-        }
-        for (int k = 0; k < a.d; ++k) out[s * size_t(1 + a.d) + 1 + size_t(k)] = float(acc[k]);
+    for (size_t s = 0; s < a.n; ++s) {
+      double acc[kMaxInDim] = {};
+      for (int i = 0; i < a.w; ++i) {
+        const RevSums r =
+            sine ? rev_grad_phi_terms<true, kFuseFirst>(a, s, i) : rev_grad_phi_terms<false, kFuseFirst>(a, s, i);
+        for (int k = 0; k < a.d; ++k) acc[k] += r.v[k];
       }
-    });
+      for (int k = 0; k < a.d; ++k) out[s * size_t(1 + a.d) + 1 + size_t(k)] = float(acc[k]);
+    }
   }
 
   void rev_input_gradient(const RevInput& a) override {
@@ -215,24 +214,22 @@ class HostExec : public JetExec {
   // below the tolerances). The quantities must be rev_quantities' count.
   template <RevOp OP>
   void rev_sweep(const RevLayer& a, const ReduceTarget& t) {
-    if (OP == RevOp::Delta && (a.end & kRevFirst)) throw Error("rev_sweep: the fused first layer's sweep is rev_grad_phi");
-    const int end = OP == RevOp::Delta ? 0 : a.end;
-    with_rev_end(end, [&](auto e) {
-      constexpr int END = decltype(e)::value;
-      if (t.quantities != rev_quantities<OP, END>(a.d)) throw Error("rev_sweep: wrong number of sums");
+    with_fuse(OP == RevOp::Delta ? 0 : a.fuse, [&](auto f) {
+      constexpr int FUSE = decltype(f)::value;
+      check_rev_op<OP, FUSE>(a, t);
       const bool sine = a.act == Activation::Sine;
       for (int i = 0; i < a.w; ++i) {
         double acc[1 + kMaxInDim] = {};
         batched_samples(
-            0, 1, a.n, [&](size_t s) { return rev_load<OP, END>(a, s, i); },
+            0, 1, a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i); },
             [&](size_t s, const RevIn& in) {
               RevSums r;
               if constexpr (OP == RevOp::Delta)
                 sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in);
               else if constexpr (OP == RevOp::Up)
-                r = sine ? rev_up_store<true, END>(a, s, i, in) : rev_up_store<false, END>(a, s, i, in);
+                r = sine ? rev_up_store<true, FUSE>(a, s, i, in) : rev_up_store<false, FUSE>(a, s, i, in);
               else
-                r = sine ? rev_down_store<true, END>(a, s, i, in) : rev_down_store<false, END>(a, s, i, in);
+                r = sine ? rev_down_store<true, FUSE>(a, s, i, in) : rev_down_store<false, FUSE>(a, s, i, in);
               for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
             });
         for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);

@@ -191,8 +191,7 @@ TEST_P(Emulation, ReverseInferenceMatchesCpuDouble) {
   const std::vector<double> ref = reference_out(cfg, p, x, n, JetMode::Gradient);
   const bool kinked = cfg.activation == Activation::Relu || cfg.activation == Activation::ReluPE ||
                       cfg.activation == Activation::Selu;
-  for (int path = 0; path < 4; ++path) {
-    const bool tf32 = path & 1, fused = path & 2;
+  for (const auto& [fused, tf32] : {std::pair{false, false}, {false, true}, {true, false}, {true, true}}) {
     if (tf32 && kinked) continue;
     const DeviceMlp mlp(cfg, JetMode::Gradient, tf32, /*reverse=*/true, fused);
     std::vector<float> work(mlp.floats_needed(n, false), std::nanf(""));
@@ -237,10 +236,11 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
   }
 }
 
-// The SDF loss (3 -> 1), with a batch of surface points and off-surface points, on both paths: the
-// gradient jets and the reverse path (DeviceMlp with reverse = true), each against the CPU's gradient
-// jets in double: the loss, the gradient, and the last chunk's phi and grad phi (the jets' layout).
-TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnBothPaths) {
+// The SDF loss (3 -> 1), with a batch of surface points and off-surface points, on every path: the
+// gradient jets, the reverse path (DeviceMlp with reverse = true) and that with its fused ends, each
+// against the CPU's gradient jets in double: the loss, the gradient, and the last chunk's phi and
+// grad phi (the jets' layout).
+TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnEveryPath) {
   // Also with one activation layer, where the reverse path's fused ends meet in one layer (the SDF
   // loss gives phi an adjoint, which gradient supervision does not).
   for (int layers : {2, 0}) {
@@ -249,13 +249,10 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnBothPaths) {
     const SdfCase data(90, 60, 41);
     const size_t n = data.n_on + data.n_off, capacity = 64;
     const ReferencePass ref = data.reference(cfg, p);
-    for (int path = 0; path < 3; ++path) {
-      const bool reverse = path > 0, fused = path == 2;
-      const std::string name = std::string(path == 0 ? "jets" : path == 1 ? "reverse" : "reverse, fused ends") +
+    for (const auto& [reverse, fused] : {std::pair{false, false}, {true, false}, {true, true}}) {
+      const std::string name = std::string(!reverse ? "jets" : !fused ? "reverse" : "reverse, fused ends") +
                                ", hidden_layers " + std::to_string(layers);
       const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse, fused);
-      EXPECT_EQ(mlp.fused_first_layer(), !reverse);
-      EXPECT_EQ(mlp.fused_reverse_first(), fused);
       const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
       EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << name;
       EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
@@ -367,18 +364,23 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
   }
 }
 
-// The reverse path's carve: with an encoding wider than the hidden layers (the adjoint buffers hold
-// it), with the fused top, which has no h_(L-1), and with the fused first layer too, which has
-// neither the encoding's buffer nor z_0 and delta_0.
-TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
-  NetworkConfig pe = test_support::case_network({Activation::ReluPE, 2}, 1, 37, 2);
+// The reverse path's carve, with no more than the buffers and their alignment: with an encoding
+// wider than the hidden layers (the adjoint buffers hold it), with the fused output layer, which has
+// no h_(L-1), and with the fused first layer too, which has neither the encoding's buffer nor z_0 and
+// delta_0.
+TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
+  constexpr size_t kAlign = 64;  // floats: 256 bytes
+  const int width = 37;
+  NetworkConfig pe = test_support::case_network({Activation::ReluPE, 2}, 1, width, 2);
   pe.pe_frequencies = 20;
-  const NetworkConfig sine = test_support::case_network({Activation::Sine, 2}, 1, 37, 2);
-  for (int path = 0; path < 3; ++path) {
-    const NetworkConfig& cfg = path == 2 ? sine : pe;
-    const DeviceMlp mlp(cfg, JetMode::Gradient, false, true, /*fused_ends=*/path > 0);
-    const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = 37, d = size_t(cfg.in_dim);
-    ASSERT_EQ(mlp.fused_reverse_first(), path == 2);
+  const NetworkConfig sine = test_support::case_network({Activation::Sine, 2}, 1, width, 2);
+  for (const auto& [cfg, fused] : {std::pair{pe, false}, {pe, true}, {sine, true}}) {
+    const DeviceMlp mlp(cfg, JetMode::Gradient, false, true, fused);
+    const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = size_t(width), d = size_t(cfg.in_dim);
+    const std::string path = std::string(to_string(cfg.activation)) + (fused ? ", fused ends" : "");
+    if (cfg.activation == Activation::ReluPE) {
+      ASSERT_GT(e, w) << "the encoding should be the wider";
+    }
     const size_t total = mlp.floats_needed(cap, true);
     std::vector<float> work(total);
     const cuda::MlpBuffers b = mlp.carve(work.data(), cap, true);
@@ -386,7 +388,7 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
                                                            {b.adj_a, cap * std::max(e, w)},
                                                            {b.adj_b, cap * std::max(e, w)}};
     const int acts = mlp.activation_layers();
-    if (mlp.fused_reverse_first()) {
+    if (mlp.reverse_fuses_first()) {
       EXPECT_EQ(b.input, nullptr);
       EXPECT_EQ(b.z[0], nullptr);
       EXPECT_EQ(b.delta[0], nullptr);
@@ -395,7 +397,7 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
       ranges.push_back({b.z[0], cap * w});
       ranges.push_back({b.delta[0], cap * w});
     }
-    if (mlp.fused_top())
+    if (mlp.reverse_fuses_output())
       EXPECT_EQ(b.h[size_t(acts - 1)], nullptr);
     else
       ranges.push_back({b.h[size_t(acts - 1)], cap * w});
@@ -409,15 +411,14 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointAndInside) {
     for (size_t i = 0; i < ranges.size(); ++i) {
       ASSERT_NE(ranges[i].first, nullptr);
       used += ranges[i].second;
-      EXPECT_EQ((ranges[i].first - work.data()) % 64, 0) << "256-byte alignment";
+      EXPECT_EQ(size_t(ranges[i].first - work.data()) % kAlign, 0u) << "256-byte alignment";
       EXPECT_LE(size_t(ranges[i].first - work.data()) + ranges[i].second, total);
       for (size_t j = 0; j < i; ++j)
         EXPECT_TRUE(ranges[i].first + ranges[i].second <= ranges[j].first ||
                     ranges[j].first + ranges[j].second <= ranges[i].first)
-            << "path " << path << ": buffers " << i << " and " << j << " overlap";
+            << path << ": buffers " << i << " and " << j << " overlap";
     }
-    // Nothing allocated beyond the buffers and their alignment.
-    EXPECT_LT(total, used + 64 * ranges.size()) << "path " << path;
+    EXPECT_LT(total, used + kAlign * ranges.size()) << path << ": more than the buffers and their alignment";
   }
 }
 
@@ -443,7 +444,7 @@ TEST(EmulationReverse, FusedEndsLeaveNoNarrowGemm) {
   const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 16, 2);
   const std::vector<float> p = init_parameters(cfg, 9);
   const SdfCase data(30, 30, 71);
-  const size_t n = 60, capacity = 25, chunks = 3;
+  const size_t n = data.n_on + data.n_off, capacity = 25, chunks = (n + capacity - 1) / capacity;
   const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p, data.view(), nullptr,
                                                n, capacity);
   const EmulatedPass fused = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true, true), p, data.view(),
