@@ -39,7 +39,6 @@
 #include <nlohmann/json.hpp>
 
 #include "core/backend/cuda/cuda_backend.h"
-#include "core/backend/cuda/device_mlp.h"
 #include "core/network/parameters.h"
 #include "core/tasks/task.h"
 #include "core/util/error.h"

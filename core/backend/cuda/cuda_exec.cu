@@ -550,7 +550,7 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
   auto launch = [&](auto f) {
     constexpr int FUSE = decltype(f)::value;
     check_rev_op<OP, FUSE>(a, t);
-    const char* name = FUSE == 0 ? what : fused_what;
+    const char* name = FUSE == 0 || !fused_what ? what : fused_what;
     if constexpr (kRevMaxSums<OP, FUSE> == 0) {
       const Tiling tl = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
       if (sine)

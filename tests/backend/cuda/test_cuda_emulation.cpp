@@ -253,6 +253,9 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnEveryPath) {
       const std::string name = std::string(!reverse ? "jets" : !fused ? "reverse" : "reverse, fused ends") +
                                ", hidden_layers " + std::to_string(layers);
       const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse, fused);
+      // The premises: the jets fuse their first layer, the fused ends both of theirs.
+      ASSERT_EQ(mlp.fused_first_layer(), !reverse);
+      ASSERT_EQ(mlp.reverse_fuses_first() && mlp.reverse_fuses_output(), fused);
       const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
       EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << name;
       EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
@@ -376,6 +379,8 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
   const NetworkConfig sine = test_support::case_network({Activation::Sine, 2}, 1, width, 2);
   for (const auto& [cfg, fused] : {std::pair{pe, false}, {pe, true}, {sine, true}}) {
     const DeviceMlp mlp(cfg, JetMode::Gradient, false, true, fused);
+    // The premise: the fused first layer is the sine network's (relu-pe has an encoding).
+    ASSERT_EQ(mlp.reverse_fuses_first(), fused && cfg.activation == Activation::Sine);
     const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = size_t(width), d = size_t(cfg.in_dim);
     const std::string path = std::string(to_string(cfg.activation)) + (fused ? ", fused ends" : "");
     if (cfg.activation == Activation::ReluPE) {
