@@ -113,6 +113,7 @@ struct Timing {
   int steps = 0;
   double loss_first = 0, loss_last = 0;
   bool graph = false;
+  size_t chunk = 0;  // the trainer's samples per chunk
 };
 
 std::unique_ptr<Trainer> make_trainer(cuda::CudaBackend& backend, const Config& c) {
@@ -141,6 +142,7 @@ Timing time_steps(cuda::CudaBackend& backend, const Config& c, int warmup, doubl
   r.steps = steps;
   r.loss_last = last.loss;
   r.graph = cuda::uses_graph(*t);
+  r.chunk = cuda::chunk_capacity(*t);
   return r;
 }
 
@@ -317,6 +319,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         out["results"].push_back({{"mode", name},
                                   {"max_chunk_samples", row.chunk},
+                                  {"chunk_samples", t.chunk},
                                   {"precision", to_string(p)},
                                   {"points", evaluated},
                                   {"ms_per_step", t.ms},

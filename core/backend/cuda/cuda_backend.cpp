@@ -500,6 +500,7 @@ class CudaTrainer final : public Trainer {
     return latest_;
   }
   bool graphed() const { return graph_ != nullptr; }
+  size_t chunk_capacity() const { return capacity_; }
   std::vector<OpTime> profile() {
     if (!profiler_) throw Error("op_profile: the trainer was not made with CudaOptions::profile_ops");
     use_device(dev_->id);
@@ -850,6 +851,12 @@ double train_gemm_flops(const CudaOptions& options, const NetworkConfig& config,
 bool uses_graph(const Trainer& trainer) {
   const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
   return t && t->graphed();
+}
+
+size_t chunk_capacity(const Trainer& trainer) {
+  const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
+  if (!t) throw Error("chunk_capacity: not a CUDA trainer");
+  return t->chunk_capacity();
 }
 
 namespace {

@@ -117,6 +117,9 @@ std::vector<OpTime> op_profile(Trainer& trainer);
 
 // Whether a trainer captured its step in a CUDA graph (for tests and benchmarks).
 bool uses_graph(const Trainer& trainer);
+// The samples per chunk of a trainer's steps (CudaOptions::max_chunk_samples, the workspace); 0
+// before its first batch. Throws siren::Error for any other trainer.
+size_t chunk_capacity(const Trainer& trainer);
 
 // The cuBLAS matrix rate of this GPU: FLOP/s of an n x n x n FP32 (or TF32) GEMM, the best of a few
 // runs. For the benchmarks' "fraction of the floor".

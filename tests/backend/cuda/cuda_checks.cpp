@@ -503,7 +503,10 @@ Result check_sdf_gradient(Precision prec, Path path = Path::Jets) {
   std::vector<float> ga, gb, gc;
   const double la = cpu.make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
   const double lb = gpu->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
-  const double lc = capped->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gc);
+  auto tc = capped->make_trainer(cfg, p, AdamConfig{}, data, 0, 0);
+  const double lc = tc->loss_and_gradient(gc);
+  const size_t chunk = cuda::chunk_capacity(*tc);
+  if (chunk == 0 || chunk > 1000) r.fail("the capped trainer's chunk is " + std::to_string(chunk) + " samples");
   r.add("loss", rel_diff(lb, la), tol);
   r.add("grad", rel_err(gb, ga), tol);
   r.add("capped loss", rel_diff(lc, la), tol);
