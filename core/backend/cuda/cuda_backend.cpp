@@ -792,7 +792,7 @@ FieldJets CudaBackend::evaluate(const NetworkConfig& config, const std::vector<f
   const MlpBuffers buffers = mlp.carve(im.eval_work.get(), capacity, false);
   upload(im.eval_params.get(), params.data(), np * sizeof(float), s, "uploading the parameters");
   float* rounded = im.eval_params.get() + rounded_at;
-  mlp.round_parameters(exec, im.eval_params.get(), rounded);
+  mlp.round_parameters(exec, im.eval_params.get(), rounded, /*training=*/false);
 
   float* dv = im.eval_out.get();
   float* dg = dv + capacity * size_t(c);

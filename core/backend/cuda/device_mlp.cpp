@@ -186,10 +186,13 @@ GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const f
   return g;
 }
 
-void DeviceMlp::round_parameters(JetExec& ex, const float* params, float* rounded) const {
+void DeviceMlp::round_parameters(JetExec& ex, const float* params, float* rounded, bool training) const {
   if (!tf32_) return;
   const size_t np = cfg_.num_parameters();
   ex.round_copy(params, rounded, np);
+  // The transposes serve the input-gradient GEMMs: the backward pass's, and the reverse path's
+  // gradient sweep (part of its forward). Inference on jets has none.
+  if (!training && !reverse_) return;
   for (int l = 0; l < cfg_.num_linear_layers(); ++l)
     if (tf32_layer(l))
       ex.round_transpose(params + cfg_.weight_offset(l), cfg_.fan_out(l), cfg_.fan_in(l),

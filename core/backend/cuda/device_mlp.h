@@ -185,7 +185,8 @@ class DeviceMlp {
   size_t rounded_floats() const { return tf32_ ? transposed_offset() + size_t(cfg_.num_parameters()) : 0; }
   // n floats rounded up to 256 bytes: where a copy placed after n floats of an allocation starts.
   static size_t aligned_floats(size_t n) { return (n + 63) / 64 * 64; }
-  void round_parameters(JetExec& ex, const float* params, float* rounded) const;
+  // training = false: for forward() alone (without the transposes where that reads none).
+  void round_parameters(JetExec& ex, const float* params, float* rounded, bool training = true) const;
 
   // Output jets of the chunk into b.out (bias included). `rounded`: round_parameters()'s copy,
   // needed on the TF32 path only.

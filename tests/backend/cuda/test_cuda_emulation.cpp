@@ -198,7 +198,7 @@ TEST_P(Emulation, ReverseInferenceMatchesCpuDouble) {
     const cuda::MlpBuffers b = mlp.carve(work.data(), n, false);
     HostExec ex;
     std::vector<float> rounded(mlp.rounded_floats(), std::nanf(""));
-    mlp.round_parameters(ex, p.data(), rounded.data());
+    mlp.round_parameters(ex, p.data(), rounded.data(), /*training=*/false);  // as evaluate()
     cuda::ChunkInput in;
     in.coords = x.data();
     in.n = n;
@@ -505,6 +505,31 @@ INSTANTIATE_TEST_SUITE_P(AllActivations, Emulation,
 // The TF32 path: every operand of a TF32 GEMM is already a TF32 value (so the hardware's conversion
 // does not matter), and the result stays within the CUDA tests' TF32 tolerance of double precision,
 // for the checks' network and the reference one.
+// evaluate()'s jets in TF32 (Value and Laplacian: what the views draw), with round_parameters() for
+// inference, which leaves the transposed weights out (NaN here: read, they would show).
+TEST(EmulationTf32, InferenceWithoutTheTransposedWeights) {
+  const NetworkConfig cfg = test_support::case_network({Activation::Sine, 2}, 3, 48, 2);
+  const std::vector<float> p = init_parameters(cfg, 6);
+  const size_t n = 120;
+  const std::vector<float> x = uniform(n * 2, -1.0f, 1.0f, 33);
+  for (JetMode mode : {JetMode::Value, JetMode::Laplacian}) {
+    const DeviceMlp mlp(cfg, mode, /*tf32=*/true);
+    std::vector<float> work(mlp.floats_needed(n, false), std::nanf(""));
+    const cuda::MlpBuffers b = mlp.carve(work.data(), n, false);
+    HostExec ex;
+    std::vector<float> rounded(mlp.rounded_floats(), std::nanf(""));
+    mlp.round_parameters(ex, p.data(), rounded.data(), /*training=*/false);
+    cuda::ChunkInput in;
+    in.coords = x.data();
+    in.n = n;
+    mlp.forward(ex, p.data(), in, b, rounded.data());
+    const std::vector<double> ref = reference_out(cfg, p, x, n, mode);
+    const std::vector<float> out(b.out, b.out + ref.size());
+    EXPECT_LT(rel_err(out, ref), 2e-3) << (mode == JetMode::Value ? "value" : "laplacian");
+    EXPECT_EQ(ex.tf32_inexact, 0);
+  }
+}
+
 TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
   for (int hidden : {48, 256}) {
     NetworkConfig cfg;
