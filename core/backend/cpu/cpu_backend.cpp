@@ -234,7 +234,6 @@ FieldJets CpuBackend::evaluate(const NetworkConfig& config, const std::vector<fl
     const ReverseGradientMlp<float> rev(config);
     const size_t chunk = kReverseChunkSamples;
     const long chunks = long((n + chunk - 1) / chunk);
-    out.gradient.resize(n * size_t(d));
 #pragma omp parallel
     {
       ReverseGradientWorkspace<float> ws;
