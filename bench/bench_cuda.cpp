@@ -6,21 +6,20 @@
 //   sdf        3 -> 256x4 -> 1, the reference's SDF loss (LossKind::Sdf) on 200,000 surface points of a
 //              sphere with their normals plus 200,000 fresh off-surface points per step, with gradient
 //              clipping at 1, as torch_reference.py's sdf mode; the value and input gradient by
-//              reverse mode (CudaOptions::reverse_mode_gradient, the default).
+//              reverse mode with its fused ends (CudaOptions::reverse_mode_gradient and
+//              reverse_fused_ends, the defaults).
+//   sdf-unfused  the same step by reverse mode without the fused ends, in the same run.
 //   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
-//   sdf-fused  the same step by reverse mode with its fused ends (CudaOptions::reverse_fused_ends:
-//              the first and output layers inside the sweeps' kernels), in the same run.
-// With --sdf-chunk-samples N1,N2,..., sdf and sdf-fused also run with at most N samples per chunk
-// (CudaOptions::max_chunk_samples), as rows sdf@N and sdf-fused@N: whether buffers small enough to
-// stay in L2 between the operation that writes them and the next one that reads them win back more
-// than the extra launches cost.
+// With --sdf-chunk-samples N1,N2,..., sdf and sdf-unfused also run with at most N samples per chunk
+// (CudaOptions::max_chunk_samples), as rows sdf@N and sdf-unfused@N (on an H200 every cap tried was
+// slower: bench/RESULTS.md).
 // Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
 // cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
 // compared, and evaluate() of a 256x256 grid. With --profile, each configuration also runs a few
 // eager steps with an event after every kernel and GEMM and prints where the step's time goes
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
-// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused] [--precision fp32|tf32|both]
+// usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-unfused,sdf-jets] [--precision fp32|tf32|both]
 //                         [--sdf-chunk-samples N1,N2,...] [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
 //                         [--profile]
 #include <algorithm>
@@ -62,7 +61,7 @@ Config make_config(const std::string& mode) {
   c.net.hidden_features = 256;
   c.net.hidden_layers = 3;
   c.clip = 0;
-  if (mode == "sdf" || mode == "sdf-jets" || mode == "sdf-fused") {
+  if (mode == "sdf" || mode == "sdf-unfused" || mode == "sdf-jets") {
     c.net.in_dim = 3;
     c.net.out_dim = 1;
     c.loss = LossKind::Sdf;
@@ -178,7 +177,7 @@ std::vector<std::string> split(const std::string& s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-jets,sdf-fused]\n"
+               "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-unfused,sdf-jets]\n"
                "                        [--precision fp32|tf32|both] [--sdf-chunk-samples N1,N2,...]\n"
                "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;
@@ -187,7 +186,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-jets", "sdf-fused"};
+  std::vector<std::string> modes = {"plain", "gradient", "laplacian", "sdf", "sdf-unfused", "sdf-jets"};
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
   double min_seconds = 1.5;
   int warmup = 10;
@@ -228,7 +227,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& m : modes)
-    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-jets" && m != "sdf-fused")
+    if (m != "plain" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-unfused" && m != "sdf-jets")
       return usage();
 
   try {
@@ -278,17 +277,17 @@ int main(int argc, char** argv) {
                 "floor ms", "x floor", "steps", "loss first -> last");
     for (Precision p : precisions) {
       // One backend per formulation the rows ask for, made when first needed: the defaults;
-      // sdf-jets, gradient jets instead of reverse mode; sdf-fused, reverse mode's fused ends; each
-      // with a chunk cap where a row has one.
+      // sdf-jets, gradient jets instead of reverse mode; sdf-unfused, reverse mode without its fused
+      // ends; each with a chunk cap where a row has one.
       std::map<std::string, std::unique_ptr<cuda::CudaBackend>> backends;
       auto backend_for = [&](const std::string& mode, size_t chunk = 0) -> cuda::CudaBackend& {
-        const std::string path = mode == "sdf-jets" || mode == "sdf-fused" ? mode : "default";
+        const std::string path = mode == "sdf-jets" || mode == "sdf-unfused" ? mode : "default";
         std::unique_ptr<cuda::CudaBackend>& be = backends[path + "@" + std::to_string(chunk)];
         if (!be) {
           cuda::CudaOptions o;
           o.precision = p;
           o.reverse_mode_gradient = path != "sdf-jets";
-          o.reverse_fused_ends = path == "sdf-fused";
+          if (path == "sdf-unfused") o.reverse_fused_ends = false;
           o.max_chunk_samples = chunk;
           be = std::make_unique<cuda::CudaBackend>(o);
         }
@@ -301,7 +300,7 @@ int main(int argc, char** argv) {
       std::vector<Row> rows;
       for (const std::string& m : modes) {
         rows.push_back({m, m, 0});
-        if (m == "sdf" || m == "sdf-fused")
+        if (m == "sdf" || m == "sdf-unfused")
           for (size_t chunk : sdf_chunks) rows.push_back({m + "@" + std::to_string(chunk), m, chunk});
       }
       for (const Row& row : rows) {

@@ -38,8 +38,9 @@ struct CudaOptions {
   // A training step's samples per chunk at most (0: as many as the workspace holds). Smaller chunks
   // may keep what one operation writes in the L2 cache for the next one that reads it (a 16,384-sample
   // chunk's 256-wide buffer is 16 MiB; an H100's L2 is 50 MB), at the cost of more launches per
-  // step; siren_bench_cuda --sdf-chunk-samples measures where that pays. The same gradient up to
-  // the order of float sums.
+  // step; siren_bench_cuda --sdf-chunk-samples measures where that pays: on an H200 at no cap tried
+  // (8,192-65,536 samples: 0.46-0.99x the SDF step's speed). The same gradient up to the order of
+  // float sums.
   size_t max_chunk_samples = 0;
   int device = 0;
   // Value and input gradient of one-output networks (SDF training and normals, one-channel gradient
@@ -50,10 +51,9 @@ struct CudaOptions {
   // On that path, the first layer (on raw coordinates) and the one-wide output layer fused into the
   // sweeps' elementwise kernels and per-sample sums (DeviceMlp's fused_ends): for an SDF network no
   // cuBLAS GEMM with a dimension of 1-3 (eight per chunk) and eleven fewer passes over a samples x
-  // width buffer (with a positional encoding the output layer's three GEMMs only). Checked
-  // through the host emulation only so far, not on a GPU: off until scripts/gpu-check's
-  // reverse-fused checks and the `sdf-fused` benchmark row have run.
-  bool reverse_fused_ends = false;
+  // width buffer (with a positional encoding the output layer's three GEMMs only). The SDF step on
+  // an H200: 13.82 -> 12.10 ms in TF32, 28.62 -> 26.89 in FP32 (bench/RESULTS.md); false: unfused.
+  bool reverse_fused_ends = true;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.
   bool profile_ops = false;
