@@ -154,8 +154,8 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
 
 // The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store), (feature,
 // sample) tiled as the activation kernels: those that sum nothing (the gradient sweep, OP Delta, and
-// its adjoint, Up, on a layer without fused ends) here; those that do (Down, and Up with fused ends)
-// in rev_reduce_kernel below, which puts its per-feature sums into the partials as
+// its adjoint, Up, on a layer without fused ends) here; those that do (Down, Turn, and Up with fused
+// ends) in rev_reduce_kernel below, which puts its per-feature sums into the partials as
 // first_backward_kernel. Its accumulators are kRevMaxSums, known at compile time: one for the
 // plain down kernel, as before the fused ends.
 template <RevOp OP, bool SINE>
@@ -186,6 +186,8 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
           RevSums r;
           if constexpr (OP == RevOp::Up)
             r = rev_up_store<SINE, FUSE>(a, s, i, in);
+          else if constexpr (OP == RevOp::Turn)
+            r = rev_turn_store<SINE, FUSE>(a, s, i, in);
           else
             r = rev_down_store<SINE, FUSE>(a, s, i, in);
 #pragma unroll
@@ -451,7 +453,8 @@ size_t CudaExec::scratch_floats(const NetworkConfig& cfg, int sm_count) {
   auto need = [&](int w, int quantities) {
     return size_t(feature_tiling(w, huge, reduce_cap(sm_count)).grid.y) * size_t(quantities) * size_t(w);
   };
-  return std::max(need(cfg.hidden_features, 1 + cfg.in_dim), need(cfg.out_dim, 1));
+  // The most quantities per feature: 2 + d, a reverse-path turn on a layer that is both fused ends.
+  return std::max(need(cfg.hidden_features, 2 + cfg.in_dim), need(cfg.out_dim, 1));
 }
 
 size_t CudaExec::scratch_doubles() { return size_t(kMaxLossBlocks); }
@@ -551,7 +554,9 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
     constexpr int FUSE = decltype(f)::value;
     check_rev_op<OP, FUSE>(a, t);
     const char* name = FUSE == 0 || !fused_what ? what : fused_what;
-    if constexpr (kRevMaxSums<OP, FUSE> == 0) {
+    if constexpr (OP == RevOp::Turn && (FUSE & kFuseOutput) == 0) {
+      (void)name;  // check_rev_op has thrown: no kernel for a turn without a fused output layer
+    } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
       const Tiling tl = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
       if (sine)
         rev_sweep_kernel<OP, true><<<tl.grid, tl.block, 0, stream_>>>(a);
@@ -567,7 +572,7 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
       launched(name);
       reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
           partials_, int(tl.grid.y), a.w, t);
-      launched(OP == RevOp::Up                  ? "fused ends' gradient reduction"
+      launched(OP != RevOp::Down                ? "fused ends' gradient reduction"
                : (FUSE & kFuseFirst) != 0 ? "first layer gradient reduction"
                                           : "bias gradient reduction");
     }
@@ -588,6 +593,10 @@ void CudaExec::rev_up(const RevLayer& a, const ReduceTarget& t) {
 
 void CudaExec::rev_down(const RevLayer& a, const ReduceTarget& t) {
   rev_sweep<RevOp::Down>(a, t, "reverse adjoint kernel", "reverse adjoint kernel, fused end");
+}
+
+void CudaExec::rev_turn(const RevLayer& a, const ReduceTarget& t) {
+  rev_sweep<RevOp::Turn>(a, t, "turn kernel, fused end");
 }
 
 void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {

@@ -63,6 +63,7 @@ class CudaExec final : public JetExec {
   void rev_delta(const RevLayer& a) override;
   void rev_up(const RevLayer& a, const ReduceTarget& t) override;
   void rev_down(const RevLayer& a, const ReduceTarget& t) override;
+  void rev_turn(const RevLayer& a, const ReduceTarget& t) override;
   void rev_phi(const RevLayer& a, const float* out_bias, float* out) override;
   void rev_grad_phi(const RevLayer& a, float* out) override;
   void rev_input_gradient(const RevInput& a) override;
@@ -94,7 +95,7 @@ class CudaExec final : public JetExec {
  private:
   // Checks the launch just made; marks it for the profiler, if any.
   void launched(const char* what) const;
-  // rev_delta, rev_up and rev_down: the kernel of that operation (and the reduction of its sums into
+  // rev_delta, rev_up, rev_down and rev_turn: the kernel of that operation (and the reduction of its sums into
   // t), named `what`, or `fused_what` where the layer fuses an end.
   template <RevOp OP>
   void rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what = nullptr);

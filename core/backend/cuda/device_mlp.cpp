@@ -68,7 +68,7 @@ namespace {
 // The reverse path's buffers: the encoding's gradient jets, then per activation layer z, h, g and
 // delta (one row per sample), the output and its adjoint (1 + d rows), and two adjoint buffers wide
 // enough for the encoding. A fused first layer has neither the encoding nor z_0 and delta_0, a fused
-// top no h_(L-1).
+// top neither h_(L-1) nor g_(L-1).
 struct ReverseSizes {
   size_t input, hidden, out, adj;
 };
@@ -84,9 +84,9 @@ size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
     const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first());
     // Inference on this path is evaluate()'s jets; a training-sized carve serves both.
     (void)training;
-    // Neither z_0 nor delta_0 with a fused first layer; no h_(L-1) with a fused top.
+    // Neither z_0 nor delta_0 with a fused first layer; neither h_(L-1) nor g_(L-1) with a fused top.
     const size_t hidden_buffers =
-        4 * size_t(activation_layers()) - (reverse_fuses_first() ? 2 : 0) - (reverse_fuses_output() ? 1 : 0);
+        4 * size_t(activation_layers()) - (reverse_fuses_first() ? 2 : 0) - (reverse_fuses_output() ? 2 : 0);
     return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj;
   }
   const size_t rows = capacity * size_t(rows_);
@@ -124,7 +124,7 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
       const bool first = a == 0 && reverse_fuses_first(), top = a == acts - 1 && reverse_fuses_output();
       if (!first) b.z[size_t(a)] = take(r.hidden);
       if (!top) b.h[size_t(a)] = take(r.hidden);
-      b.g[size_t(a)] = take(r.hidden);
+      if (!top) b.g[size_t(a)] = take(r.hidden);
       if (!first) b.delta[size_t(a)] = take(r.hidden);
     }
     b.out = take(r.out);
@@ -349,7 +349,8 @@ RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, c
 
 ReduceTarget DeviceMlp::rev_sums(RevOp op, const RevLayer& r, int l, float* grads) const {
   ReduceTarget t;
-  if (op == RevOp::Down) t.add(grads + cfg_.bias_offset(l), 1);
+  if (op == RevOp::Turn) t.add(grads + cfg_.weight_offset(l + 1), 1);
+  if (op == RevOp::Down || op == RevOp::Turn) t.add(grads + cfg_.bias_offset(l), 1);
   if (op == RevOp::Up && (r.fuse & kFuseOutput)) t.add(grads + cfg_.weight_offset(l + 1), 1);
   if (op != RevOp::Delta && (r.fuse & kFuseFirst)) add_first_columns(t, cfg_, grads);
   return t;
@@ -465,13 +466,21 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
       ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
       r.dbar = b.adj_b;
     }
-    r.gbar = b.adj_a;  // gbar_l over gbar_(l-1), which nothing reads any more
-    r.round_out = tf32_layer(l + 1);
-    ex.rev_up(r, rev_sums(RevOp::Up, r, l, grads));
+    if (r.fuse & kFuseOutput) {
+      // Up and down at once: zbar_(L-1) into adj_a, where the down sweep below starts (gbar_(L-2),
+      // there now, has been read by the GEMMs above).
+      r.hbar = b.adj_a;
+      r.round_out = tf32_layer(l);
+      ex.rev_turn(r, rev_sums(RevOp::Turn, r, l, grads));
+    } else {
+      r.gbar = b.adj_a;  // gbar_l over gbar_(l-1), which nothing reads any more
+      r.round_out = tf32_layer(l + 1);
+      ex.rev_up(r, rev_sums(RevOp::Up, r, l, grads));
+    }
   }
 
   // The ordinary backward sweep from phi's adjoint, with the gradient sweep's zbar added. A fused
-  // output layer has summed W_L's gradient in up and takes hbar_(L-1) in down.
+  // output layer has summed W_L's gradient and its own down step in turn.
   if (!reverse_fuses_output()) {
     float* const w_last_grad = grads + cfg_.weight_offset(acts);
     // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
@@ -484,9 +493,11 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   float* spare = b.adj_b;
   for (int l = acts - 1; l >= 0; --l) {
     RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
-    r.hbar = hbar;
-    r.round_out = tf32_layer(l);
-    ex.rev_down(r, rev_sums(RevOp::Down, r, l, grads));
+    if ((r.fuse & kFuseOutput) == 0) {
+      r.hbar = hbar;
+      r.round_out = tf32_layer(l);
+      ex.rev_down(r, rev_sums(RevOp::Down, r, l, grads));
+    }
     if (l == 0) {
       if ((r.fuse & kFuseFirst) == 0) ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
     } else {

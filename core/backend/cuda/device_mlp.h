@@ -37,11 +37,11 @@ struct GemmCall {
 // dst[q][i * stride[q]] (added to what is there: gradients accumulate over chunks).
 struct ReduceTarget {
   int quantities = 0;
-  float* dst[1 + kMaxInDim] = {};
-  int stride[1 + kMaxInDim] = {};
+  float* dst[kMaxFeatureSums] = {};
+  int stride[kMaxFeatureSums] = {};
   // Appends a quantity: feature i's sum goes to to[i * step].
   void add(float* to, int step) {
-    if (quantities == 1 + kMaxInDim) throw Error("internal: more sums than a ReduceTarget holds");
+    if (quantities == kMaxFeatureSums) throw Error("internal: more sums than a ReduceTarget holds");
     dst[quantities] = to;
     stride[quantities] = step;
     ++quantities;
@@ -70,6 +70,8 @@ class JetExec {
   virtual void rev_delta(const RevLayer& a) = 0;
   virtual void rev_up(const RevLayer& a, const ReduceTarget& t) = 0;
   virtual void rev_down(const RevLayer& a, const ReduceTarget& t) = 0;
+  // Up and down of a fused output layer in one pass (rev_turn_store), its sums added to t likewise.
+  virtual void rev_turn(const RevLayer& a, const ReduceTarget& t) = 0;
   // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_store and
   // rev_grad_phi_terms): phi = *out_bias + the sum into the value row of out (1 + d rows per sample),
   // on the last hidden layer; grad phi into rows 1..d, on layer 0.
@@ -97,10 +99,13 @@ void with_fuse(int fuse, F f) {
 }
 
 // The preconditions both executors hold a reverse-path operation to: the gradient sweep's step on a
-// fused first layer is rev_grad_phi, and t takes exactly the sums the operation returns.
+// fused first layer is rev_grad_phi, turn is a fused output layer's and up and down are not (its g
+// is never stored), and t takes exactly the sums the operation returns.
 template <RevOp OP, int FUSE>
 void check_rev_op(const RevLayer& a, const ReduceTarget& t) {
   if (OP == RevOp::Delta && (a.fuse & kFuseFirst)) throw Error("internal: a fused first layer's sweep is rev_grad_phi");
+  if ((OP == RevOp::Turn) != ((a.fuse & kFuseOutput) != 0) && OP != RevOp::Delta)
+    throw Error("internal: up and down of a fused output layer are rev_turn, and only of one");
   if (t.quantities != rev_quantities<OP, FUSE>(a.d))
     throw Error("internal: the reverse path's sums do not match their targets");
 }
@@ -127,7 +132,8 @@ struct MlpBuffers {
   float* input = nullptr;     // rows x encoded_dim; positional encoding only (reverse path: the
                               // encoding's gradient jets, unless its first layer is fused)
   std::vector<float*> z, h;   // per activation layer, rows x hidden; z[0] null with a fused first layer
-  std::vector<float*> g, delta;  // reverse path: per activation layer, samples x hidden
+  std::vector<float*> g, delta;  // reverse path: per activation layer, samples x hidden (no g on a fused
+                                 // output layer, no delta on a fused first one)
   float* out = nullptr;       // rows x out_dim
   float* out_adjoint = nullptr;  // training: rows x out_dim, filled by the loss
   float* adj_a = nullptr;     // training: rows x hidden (reverse path: samples x max(hidden, encoded_dim))

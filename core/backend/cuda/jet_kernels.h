@@ -534,6 +534,10 @@ SIREN_UNROLL
 //     gradient sweep; down returns zbar x^T, W_0's share from the value, and stores nothing;
 //   kFuseOutput (the last hidden layer, W_L = top) up returns gbar + phibar h, all of W_L's
 //     gradient, instead of storing gbar, and down takes hbar = W_L^T phibar instead of reading it.
+//     Nothing then runs between that layer's up and its down: turn is the two in one pass (the
+//     adjoint sweep turns there from going up to going down), which neither stores up's share of
+//     zbar in g nor reads z, W_L and the adjoint twice: it reads z and dbar and writes hbar
+//     (nothing with kFuseFirst too), where up and down read and wrote six buffers.
 constexpr int kFuseFirst = 1;
 constexpr int kFuseOutput = 2;
 
@@ -545,13 +549,15 @@ struct RevLayer {
   float w0 = 0;
   Activation act = Activation::Sine;
   // The last hidden layer's: W_L (1 x w), which is g there for every sample (never stored); read
-  // by delta and up, and with kFuseOutput by down and rev_phi.
+  // by delta and up, and with kFuseOutput by rev_phi and turn.
   const float* top = nullptr;
-  float* g = nullptr;          // dphi/dh, n x w (up: replaced by the gradient sweep's share of zbar)
+  float* g = nullptr;          // dphi/dh, n x w (up: replaced by the gradient sweep's share of zbar); not
+                               // on a fused output layer (turn)
   float* delta = nullptr;      // dphi/dz, n x w; null with kFuseFirst (never stored)
-  const float* dbar = nullptr;  // up: the adjoint of delta (not with kFuseFirst)
+  const float* dbar = nullptr;  // up and turn: the adjoint of delta (not with kFuseFirst)
   float* gbar = nullptr;        // up: the adjoint of g (not with kFuseOutput)
-  float* hbar = nullptr;        // down: dLoss/dh in (not with kFuseOutput), dLoss/dz out (not with kFuseFirst)
+  float* hbar = nullptr;        // down: dLoss/dh in (not with kFuseOutput), dLoss/dz out (not with kFuseFirst);
+                                // turn: dLoss/dz out (not with kFuseFirst)
   bool round_out = false;       // what this op writes for GEMMs feeds a TF32 GEMM: store it rounded
   int fuse = 0;                 // kFuseFirst | kFuseOutput: what this layer's operations fuse
   int d = 0;                    // the input dimension (the adjoint's rows: 1 + d per sample)
@@ -561,22 +567,27 @@ struct RevLayer {
 
 // What an operation sums over the samples, per feature: down, the bias gradient (zbar) then, with
 // kFuseFirst, W_0's column k (zbar x_k); up, with kFuseOutput W_L's gradient, then with kFuseFirst
-// W_0's column k (delta gbar_x_k). DeviceMlp::rev_sums builds its ReduceTargets in this order.
-// kRevMaxSums is the count's bound at compile time, the kernels' accumulators.
-enum class RevOp { Delta, Up, Down };
+// W_0's column k (delta gbar_x_k); turn (kFuseOutput only), W_L's gradient, the bias gradient, then
+// with kFuseFirst W_0's column k (both shares). DeviceMlp::rev_sums builds its ReduceTargets in this
+// order. kRevMaxSums is the count's bound at compile time, the kernels' accumulators.
+enum class RevOp { Delta, Up, Down, Turn };
 template <RevOp OP, int FUSE>
 SIREN_HD int rev_quantities(int d) {
   const int first = (FUSE & kFuseFirst) ? d : 0;
   if (OP == RevOp::Down) return 1 + first;
   if (OP == RevOp::Up) return ((FUSE & kFuseOutput) ? 1 : 0) + first;
+  if (OP == RevOp::Turn) return 2 + first;
   return 0;
 }
 template <RevOp OP, int FUSE>
 constexpr int kRevMaxSums = OP == RevOp::Down ? 1 + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
                             : OP == RevOp::Up ? ((FUSE & kFuseOutput) ? 1 : 0) + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
-                                              : 0;
+                            : OP == RevOp::Turn ? 2 + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
+                                                : 0;
+// The most sums one operation returns: a turn on a layer that is both ends (2 + d).
+constexpr int kMaxFeatureSums = 2 + kMaxInDim;
 struct RevSums {
-  float v[1 + kMaxInDim] = {};
+  float v[kMaxFeatureSums] = {};
 };
 
 // Each operation in two halves, its loads (rev_load: z, g or top, the operation's third input: dbar
@@ -585,8 +596,9 @@ struct RevSums {
 struct RevIn {
   float z = 0.0f;          // the pre-activation, bias included
   float g = 0.0f, x = 0.0f;
-  float phibar = 0.0f;     // kFuseOutput up: the loss's adjoint of phi
-  float v[kMaxInDim] = {};  // kFuseFirst: up, the adjoint of grad phi; down, the coordinates
+  float phibar = 0.0f;     // kFuseOutput up and turn: the loss's adjoint of phi
+  float v[kMaxInDim] = {};  // kFuseFirst up and turn: the adjoint of grad phi
+  float c[kMaxInDim] = {};  // kFuseFirst down and turn: the coordinates
 };
 // Sample s's row of the loss's adjoint (phi's, then grad phi's d).
 SIREN_HD const float* rev_adjoint(const RevLayer& a, size_t s) { return a.adjoint + s * size_t(1 + a.d); }
@@ -598,16 +610,17 @@ SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i) {
   if constexpr ((FUSE & kFuseFirst) != 0) {
     const FirstPre p = first_pre(a.first, s, i);  // the forward's z, bit for bit (first_forward_at)
     r.z = p.z;
-    if constexpr (OP == RevOp::Down) {
+    if constexpr (OP == RevOp::Down || OP == RevOp::Turn) {
 SIREN_UNROLL
-      for (int c = 0; c < kMaxInDim; ++c) r.v[c] = p.x[c];
+      for (int c = 0; c < kMaxInDim; ++c) r.c[c] = p.x[c];
     }
   } else {
     r.z = a.z[k] + a.bias[i];
   }
-  // Down reads the gradient sweep's z-adjoint share, which up stored in g on every layer.
+  // Down reads the gradient sweep's z-adjoint share, which up stored in g on every layer (turn
+  // computes it).
   r.g = OP != RevOp::Down && a.top ? a.top[i] : a.g[k];
-  if constexpr (OP == RevOp::Up) {
+  if constexpr (OP == RevOp::Up || OP == RevOp::Turn) {
     if constexpr ((FUSE & kFuseFirst) != 0) {
       const float* adj = rev_adjoint(a, s);
       const float* wi = a.first.W + size_t(i) * size_t(a.d);
@@ -670,7 +683,32 @@ SIREN_HD RevSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn&
   if constexpr ((FUSE & kFuseFirst) != 0) {
 SIREN_UNROLL
     for (int c = 0; c < kMaxInDim; ++c)
-      if (c < a.d) r.v[1 + c] = zb * in.v[c];
+      if (c < a.d) r.v[1 + c] = zb * in.c[c];
+  } else {
+    a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
+  }
+  return r;
+}
+
+// Up and down of a fused output layer in one (kFuseOutput; its loads are rev_load<Turn>'s: z, g =
+// W_L[i], x = dbar, phibar, and with kFuseFirst the adjoint of grad phi and the coordinates). The
+// same products as rev_up_store's and rev_down_store's, so that only the order of the sums changes:
+// up's share of zbar (what up would store in g) goes straight into zbar.
+template <bool SINE, int FUSE>
+SIREN_HD RevSums rev_turn_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  const float up_share = in.x * in.g * q.d2;
+  const float gbar = in.x * q.d1;
+  const float hbar = in.g * in.phibar;  // W_L^T phibar, as rev_load<Down> has it
+  const float zb = hbar * q.d1 + up_share;
+  RevSums r;
+  r.v[0] = gbar + in.phibar * q.f;  // W_L's gradient, as rev_up_store's
+  r.v[1] = zb;                      // the bias gradient
+  if constexpr ((FUSE & kFuseFirst) != 0) {
+    const float delta = in.g * q.d1;
+SIREN_UNROLL
+    for (int c = 0; c < kMaxInDim; ++c)
+      if (c < a.d) r.v[2 + c] = delta * in.v[c] + zb * in.c[c];
   } else {
     a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
   }

@@ -18,6 +18,7 @@ class HostExec : public JetExec {
  public:
   int gemms = 0;             // calls, for the tests
   int narrow_gemms = 0;      // of them, calls with m, n or k at most kMaxInDim (a product with the input or output)
+  int rev_ups = 0, rev_downs = 0, rev_turns = 0;  // the reverse path's adjoint operations, for the tests
   long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
 
   // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
@@ -154,8 +155,18 @@ class HostExec : public JetExec {
   }
 
   void rev_delta(const RevLayer& a) override { rev_sweep<RevOp::Delta>(a, ReduceTarget{}); }
-  void rev_up(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Up>(a, t); }
-  void rev_down(const RevLayer& a, const ReduceTarget& t) override { rev_sweep<RevOp::Down>(a, t); }
+  void rev_up(const RevLayer& a, const ReduceTarget& t) override {
+    ++rev_ups;
+    rev_sweep<RevOp::Up>(a, t);
+  }
+  void rev_down(const RevLayer& a, const ReduceTarget& t) override {
+    ++rev_downs;
+    rev_sweep<RevOp::Down>(a, t);
+  }
+  void rev_turn(const RevLayer& a, const ReduceTarget& t) override {
+    ++rev_turns;
+    rev_sweep<RevOp::Turn>(a, t);
+  }
 
   // As cuda_exec.cu's rev_phi_kernel and rev_grad_phi_kernel: per sample, the features in order (in
   // double: the GPU's warp sums are float, in another order; the difference is far below the
@@ -219,7 +230,7 @@ class HostExec : public JetExec {
       check_rev_op<OP, FUSE>(a, t);
       const bool sine = a.act == Activation::Sine;
       for (int i = 0; i < a.w; ++i) {
-        double acc[1 + kMaxInDim] = {};
+        double acc[kMaxFeatureSums] = {};
         batched_samples(
             0, 1, a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i); },
             [&](size_t s, const RevIn& in) {
@@ -228,6 +239,8 @@ class HostExec : public JetExec {
                 sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in);
               else if constexpr (OP == RevOp::Up)
                 r = sine ? rev_up_store<true, FUSE>(a, s, i, in) : rev_up_store<false, FUSE>(a, s, i, in);
+              else if constexpr (OP == RevOp::Turn)
+                r = sine ? rev_turn_store<true, FUSE>(a, s, i, in) : rev_turn_store<false, FUSE>(a, s, i, in);
               else
                 r = sine ? rev_down_store<true, FUSE>(a, s, i, in) : rev_down_store<false, FUSE>(a, s, i, in);
               for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];

@@ -136,6 +136,7 @@ struct EmulatedPass {
   cuda::MlpBuffers buffers;
   long long tf32_inexact = 0;
   int gemms = 0, narrow_gemms = 0;
+  int rev_ups = 0, rev_downs = 0, rev_turns = 0;
 };
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
                                const uint32_t* index, size_t n, size_t capacity) {
@@ -151,6 +152,9 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   r.tf32_inexact = ex.tf32_inexact;
   r.gemms = ex.gemms;
   r.narrow_gemms = ex.narrow_gemms;
+  r.rev_ups = ex.rev_ups;
+  r.rev_downs = ex.rev_downs;
+  r.rev_turns = ex.rev_turns;
   return r;
 }
 
@@ -369,7 +373,7 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
 
 // The reverse path's carve, with no more than the buffers and their alignment: with an encoding
 // wider than the hidden layers (the adjoint buffers hold it), with the fused output layer, which has
-// no h_(L-1), and with the fused first layer too, which has neither the encoding's buffer nor z_0 and
+// neither h_(L-1) nor g_(L-1), and with the fused first layer too, which has neither the encoding's buffer nor z_0 and
 // delta_0.
 TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
   constexpr size_t kAlign = 64;  // floats: 256 bytes
@@ -402,12 +406,15 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
       ranges.push_back({b.z[0], cap * w});
       ranges.push_back({b.delta[0], cap * w});
     }
-    if (mlp.reverse_fuses_output())
+    if (mlp.reverse_fuses_output()) {
       EXPECT_EQ(b.h[size_t(acts - 1)], nullptr);
-    else
+      EXPECT_EQ(b.g[size_t(acts - 1)], nullptr);
+    } else {
       ranges.push_back({b.h[size_t(acts - 1)], cap * w});
+      ranges.push_back({b.g[size_t(acts - 1)], cap * w});
+    }
     for (int a = 0; a < acts; ++a) {
-      ranges.push_back({b.g[size_t(a)], cap * w});
+      if (a < acts - 1) ranges.push_back({b.g[size_t(a)], cap * w});
       if (a > 0) ranges.push_back({b.z[size_t(a)], cap * w});
       if (a > 0) ranges.push_back({b.delta[size_t(a)], cap * w});
       if (a < acts - 1) ranges.push_back({b.h[size_t(a)], cap * w});
@@ -458,6 +465,54 @@ TEST(EmulationReverse, FusedEndsLeaveNoNarrowGemm) {
   EXPECT_EQ(fused.narrow_gemms, 0);
   EXPECT_EQ(plain.gemms - fused.gemms, int(8 * chunks));
   EXPECT_LT(rel_err(fused.grads, plain.grads), 1e-5);
+}
+
+// At a fused output layer the adjoint sweep turns in one operation (rev_turn) where the plain
+// reverse path runs that layer's up and down; every other layer keeps its two. Also with one
+// activation layer, where the turn is the first layer's too. The gradients against the reference
+// are the SDF test's above; here they agree with the plain path's.
+TEST(EmulationReverse, FusedOutputLayerTurnsInOneOperation) {
+  for (int hidden_layers : {2, 0}) {
+    const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 16, hidden_layers);
+    const std::vector<float> p = init_parameters(cfg, 13);
+    const SdfCase data(20, 30, 5);
+    const size_t n = data.n_on + data.n_off, capacity = 20, chunks = (n + capacity - 1) / capacity;
+    const DeviceMlp fused_mlp(cfg, JetMode::Gradient, false, true, true);
+    const int acts = fused_mlp.activation_layers();
+    ASSERT_EQ(acts, hidden_layers + 1);
+    const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p, data.view(),
+                                                 nullptr, n, capacity);
+    const EmulatedPass fused = emulated_training(fused_mlp, p, data.view(), nullptr, n, capacity);
+    EXPECT_EQ(plain.rev_turns, 0);
+    EXPECT_EQ(plain.rev_ups, int(acts * chunks));
+    EXPECT_EQ(plain.rev_downs, int(acts * chunks));
+    EXPECT_EQ(fused.rev_turns, int(chunks));
+    EXPECT_EQ(fused.rev_ups, int((acts - 1) * chunks));
+    EXPECT_EQ(fused.rev_downs, int((acts - 1) * chunks));
+    EXPECT_LT(rel_err(fused.grads, plain.grads), 1e-5) << acts << " activation layers";
+  }
+}
+
+// Up and down on a fused output layer would read its g, which is never stored; turn on any other
+// layer would take W_L for its g. Both executors refuse either.
+TEST(EmulationReverse, TurnIsTheFusedOutputLayersAndOnlyItsAdjoint) {
+  std::vector<float> buf(64, 1.0f);
+  cuda::RevLayer r;
+  r.n = 2;
+  r.w = 4;
+  r.d = 3;
+  r.z = r.bias = r.top = r.dbar = r.adjoint = buf.data();
+  r.g = r.gbar = r.hbar = r.delta = buf.data() + 32;
+  HostExec ex;
+  cuda::ReduceTarget up, turn;
+  up.add(buf.data(), 1);
+  turn.add(buf.data(), 1);
+  turn.add(buf.data() + 8, 1);
+  EXPECT_THROW(ex.rev_turn(r, turn), Error);  // not a fused output layer
+  r.fuse = cuda::kFuseOutput;
+  EXPECT_THROW(ex.rev_up(r, up), Error);
+  EXPECT_THROW(ex.rev_down(r, turn), Error);
+  EXPECT_NO_THROW(ex.rev_turn(r, turn));
 }
 
 TEST(EmulationSdf, BatchGathersSurfacePointsAndDrawsOffSurfacePointsInTheCube) {
