@@ -121,7 +121,9 @@ template <int MODE, bool SINE>
 __global__ void __launch_bounds__(kThreads) first_forward_kernel(FirstLayer a) {
   const int i = feature();
   if (i >= a.w) return;
-  for (size_t s = first_sample(); s < a.n; s += sample_stride()) first_forward_at<MODE, SINE>(a, s, i);
+  sample_loop(
+      a.n, [&](size_t s) { return first_pre(a, s, i); },
+      [&](size_t s, const FirstPre& p) { first_forward_store<MODE, SINE>(a, s, i, p); });
 }
 
 template <int MODE, bool SINE>
@@ -223,7 +225,7 @@ __global__ void __launch_bounds__(kThreads) rev_phi_kernel(RevLayer a, const flo
     float acc = 0.0f;
     // The lane's features in batches, their loads before the delta stores (which they would wait
     // for otherwise: the pointers may alias).
-    batched_samples(
+    batched_samples<kFeatureBatch>(
         size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
         [&](size_t i, const RevIn& in) { acc += rev_phi_store<SINE, FUSE>(a, s, int(i), in); });
     acc = warp_sum(acc);
@@ -236,11 +238,13 @@ __global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(RevLayer a, floa
   const int lane = int(threadIdx.x % kWarp);
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {
     float acc[kMaxInDim] = {};
-    for (int i = lane; i < a.w; i += kWarp) {
-      const RevSums r = rev_grad_phi_terms<SINE, FUSE>(a, s, i);
+    batched_samples<kFeatureBatch>(
+        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
+        [&](size_t i, const RevIn& in) {
+          const RevSums r = rev_grad_phi_terms<SINE>(a, int(i), in);
 #pragma unroll
-      for (int k = 0; k < kMaxInDim; ++k) acc[k] += r.v[k];
-    }
+          for (int k = 0; k < kMaxInDim; ++k) acc[k] += r.v[k];
+        });
 #pragma unroll
     for (int k = 0; k < kMaxInDim; ++k) {
       const float v = warp_sum(acc[k]);

@@ -133,20 +133,22 @@ SIREN_HD float maybe_tf32(float x, bool round) { return round ? round_tf32(x) : 
 // bit for bit the same. The one-row kernels run it with their grid's first sample and stride, to
 // keep several samples' loads in flight per thread (a load cannot move above a store through
 // pointers that may alias; one sample's loads per thread kept those kernels at 58-76% of the copy
-// rate on an H200); the warp-per-sample kernels run it over a lane's features; the host emulation
+// rate on an H200); the warp-per-sample kernels run it over a lane's features, kFeatureBatch at a
+// time (all 8 of a lane's at width 256: one round trip to memory per sample); the host emulation
 // with (0, 1), so that it runs the same loads and stores.
 constexpr int kSampleBatch = 4;
-template <class Load, class Store>
+constexpr int kFeatureBatch = 8;
+template <int B = kSampleBatch, class Load, class Store>
 SIREN_HD void batched_samples(size_t first, size_t stride, size_t n, Load load, Store store) {
-  for (size_t s0 = first; s0 < n; s0 += kSampleBatch * stride) {
-    decltype(load(s0)) in[kSampleBatch] = {};
+  for (size_t s0 = first; s0 < n; s0 += B * stride) {
+    decltype(load(s0)) in[B] = {};
 SIREN_UNROLL
-    for (int u = 0; u < kSampleBatch; ++u) {
+    for (int u = 0; u < B; ++u) {
       const size_t s = s0 + size_t(u) * stride;
       if (s < n) in[u] = load(s);
     }
 SIREN_UNROLL
-    for (int u = 0; u < kSampleBatch; ++u) {
+    for (int u = 0; u < B; ++u) {
       const size_t s = s0 + size_t(u) * stride;
       if (s < n) store(s, in[u]);
     }
@@ -389,13 +391,13 @@ SIREN_UNROLL
   return p;
 }
 
+// The forward of one (sample, feature) from its loads (first_pre), apart for the kernel's batches.
 template <int MODE, bool SINE>
-SIREN_HD void first_forward_at(const FirstLayer& a, size_t s, int i) {
+SIREN_HD void first_forward_store(const FirstLayer& a, size_t s, int i, const FirstPre& p) {
   const JetMode mode = JetMode(MODE);
   const int rows = rows_of(mode, a.d);
   const size_t w = size_t(a.w);
   const size_t base = s * size_t(rows) * w + size_t(i);
-  const FirstPre p = first_pre(a, s, i);
   const Derivs q = derivs_of<SINE>(a.act, p.z, a.w0);
   a.h[base] = maybe_tf32(q.f, a.round_out);
   if constexpr (MODE != int(JetMode::Value)) {
@@ -608,7 +610,7 @@ SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i) {
   const size_t k = s * size_t(a.w) + size_t(i);
   RevIn r;
   if constexpr ((FUSE & kFuseFirst) != 0) {
-    const FirstPre p = first_pre(a.first, s, i);  // the forward's z, bit for bit (first_forward_at)
+    const FirstPre p = first_pre(a.first, s, i);  // the forward's z, bit for bit (first_forward_store)
     r.z = p.z;
     if constexpr (OP == RevOp::Down || OP == RevOp::Turn) {
 SIREN_UNROLL
@@ -732,9 +734,10 @@ SIREN_HD float rev_phi_store(const RevLayer& a, size_t s, int i, const RevIn& in
   if constexpr ((FUSE & kFuseFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
   return in.g * q.f;
 }
-template <bool SINE, int FUSE>
-SIREN_HD RevSums rev_grad_phi_terms(const RevLayer& a, size_t s, int i) {
-  const RevIn in = rev_load<RevOp::Delta, FUSE>(a, s, i);
+// Its loads are rev_load<Delta>'s, kept apart for the kernel's batches (it stores nothing: the
+// batches only keep a lane's loads in flight together).
+template <bool SINE>
+SIREN_HD RevSums rev_grad_phi_terms(const RevLayer& a, int i, const RevIn& in) {
   const float delta = in.g * derivs_of<SINE>(a.act, in.z, a.w0).d1;  // as rev_delta_store
   const float* wi = a.first.W + size_t(i) * size_t(a.d);
   RevSums r;

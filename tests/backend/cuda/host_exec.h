@@ -68,11 +68,15 @@ class HostExec : public JetExec {
       }
   }
 
+  // As the kernel: per feature, the samples in batches (first_pre's loads, then the stores).
   void first_forward(JetMode mode, const FirstLayer& a) override {
-    for (size_t s = 0; s < a.n; ++s)
-      for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
-          first_forward_at<decltype(m)::value, decltype(sine)::value>(a, s, i);
-        });
+    for (int i = 0; i < a.w; ++i) dispatch(mode, a.act, [&](auto m, auto sine) {
+        batched_samples(
+            0, 1, a.n, [&](size_t s) { return first_pre(a, s, i); },
+            [&](size_t s, const FirstPre& p) {
+              first_forward_store<decltype(m)::value, decltype(sine)::value>(a, s, i, p);
+            });
+      });
   }
 
   void first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& t) override {
@@ -178,7 +182,7 @@ class HostExec : public JetExec {
       constexpr int FUSE = decltype(f)::value;
       for (size_t s = 0; s < a.n; ++s) {
         double acc = 0;
-        batched_samples(
+        batched_samples<kFeatureBatch>(
             0, 1, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
             [&](size_t i, const RevIn& in) {
               acc += sine ? rev_phi_store<true, FUSE>(a, s, int(i), in) : rev_phi_store<false, FUSE>(a, s, int(i), in);
@@ -192,11 +196,12 @@ class HostExec : public JetExec {
     const bool sine = a.act == Activation::Sine;
     for (size_t s = 0; s < a.n; ++s) {
       double acc[kMaxInDim] = {};
-      for (int i = 0; i < a.w; ++i) {
-        const RevSums r =
-            sine ? rev_grad_phi_terms<true, kFuseFirst>(a, s, i) : rev_grad_phi_terms<false, kFuseFirst>(a, s, i);
-        for (int k = 0; k < a.d; ++k) acc[k] += r.v[k];
-      }
+      batched_samples<kFeatureBatch>(
+          0, 1, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, kFuseFirst>(a, s, int(i)); },
+          [&](size_t i, const RevIn& in) {
+            const RevSums r = sine ? rev_grad_phi_terms<true>(a, int(i), in) : rev_grad_phi_terms<false>(a, int(i), in);
+            for (int k = 0; k < a.d; ++k) acc[k] += r.v[k];
+          });
       for (int k = 0; k < a.d; ++k) out[s * size_t(1 + a.d) + 1 + size_t(k)] = float(acc[k]);
     }
   }
