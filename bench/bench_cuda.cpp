@@ -12,7 +12,8 @@
 //   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
 // With --sdf-chunk-samples N1,N2,..., sdf and sdf-unfused also run with at most N samples per chunk
 // (CudaOptions::max_chunk_samples), as rows sdf@N and sdf-unfused@N (on an H200 every cap tried was
-// slower: bench/RESULTS.md).
+// slower: bench/RESULTS.md). With --weight-grad-slices S1,S2,..., every mode also runs with its
+// weight gradients in S slices (CudaOptions::weight_grad_slices), as rows mode/sS.
 // Each step is the whole step (forward, loss, backward, Adam) over all points. Also measured: the
 // cuBLAS FP32 and TF32 rates on an 8192^3 GEMM, the "floor" against which each step's GEMM FLOPs are
 // compared, and evaluate() of a 256x256 grid. With --profile, each configuration also runs a few
@@ -20,8 +21,8 @@
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
 // usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-unfused,sdf-jets] [--precision fp32|tf32|both]
-//                         [--sdf-chunk-samples N1,N2,...] [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate]
-//                         [--profile]
+//                         [--sdf-chunk-samples N1,N2,...] [--weight-grad-slices S1,S2,...] [--min-seconds S]
+//                         [--warmup N] [--json FILE] [--no-evaluate] [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -33,6 +34,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -179,7 +181,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: siren_bench_cuda [--modes plain,gradient,laplacian,sdf,sdf-unfused,sdf-jets]\n"
                "                        [--precision fp32|tf32|both] [--sdf-chunk-samples N1,N2,...]\n"
-               "                        [--min-seconds S] [--warmup N] [--json FILE] [--no-evaluate] [--profile]\n");
+               "                        [--weight-grad-slices S1,S2,...] [--min-seconds S] [--warmup N]\n"
+               "                        [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;
 }
 
@@ -194,6 +197,17 @@ int main(int argc, char** argv) {
   bool evaluate = true;
   bool profile = false;
   std::vector<size_t> sdf_chunks;
+  std::vector<int> slice_counts;
+  // A comma-separated list of positive integers (at most `max`), or false.
+  auto positive_list = [](const std::string& list, unsigned long long max, auto& out) {
+    for (const std::string& c : split(list)) {
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(c.c_str(), &end, 10);
+      if (v == 0 || v > max || *end != '\0' || c[0] == '-') return false;
+      out.push_back(static_cast<typename std::decay_t<decltype(out)>::value_type>(v));
+    }
+    return true;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -216,12 +230,9 @@ int main(int argc, char** argv) {
     } else if (a == "--profile") {
       profile = true;
     } else if (a == "--sdf-chunk-samples") {
-      for (const std::string& c : split(value())) {
-        char* end = nullptr;
-        const unsigned long long v = std::strtoull(c.c_str(), &end, 10);
-        if (v == 0 || *end != '\0' || c[0] == '-') return usage();
-        sdf_chunks.push_back(size_t(v));
-      }
+      if (!positive_list(value(), ~0ull, sdf_chunks)) return usage();
+    } else if (a == "--weight-grad-slices") {
+      if (!positive_list(value(), 4096, slice_counts)) return usage();
     } else {
       return usage();
     }
@@ -278,17 +289,19 @@ int main(int argc, char** argv) {
     for (Precision p : precisions) {
       // One backend per formulation the rows ask for, made when first needed: the defaults;
       // sdf-jets, gradient jets instead of reverse mode; sdf-unfused, reverse mode without its fused
-      // ends; each with a chunk cap where a row has one.
+      // ends; each with a chunk cap or sliced weight gradients where a row has them.
       std::map<std::string, std::unique_ptr<cuda::CudaBackend>> backends;
-      auto backend_for = [&](const std::string& mode, size_t chunk = 0) -> cuda::CudaBackend& {
+      auto backend_for = [&](const std::string& mode, size_t chunk = 0, int slices = 0) -> cuda::CudaBackend& {
         const std::string path = mode == "sdf-jets" || mode == "sdf-unfused" ? mode : "default";
-        std::unique_ptr<cuda::CudaBackend>& be = backends[path + "@" + std::to_string(chunk)];
+        std::unique_ptr<cuda::CudaBackend>& be =
+            backends[path + "@" + std::to_string(chunk) + "/" + std::to_string(slices)];
         if (!be) {
           cuda::CudaOptions o;
           o.precision = p;
           o.reverse_mode_gradient = path != "sdf-jets";
           if (path == "sdf-unfused") o.reverse_fused_ends = false;
           o.max_chunk_samples = chunk;
+          o.weight_grad_slices = slices;
           be = std::make_unique<cuda::CudaBackend>(o);
         }
         return *be;
@@ -296,17 +309,19 @@ int main(int argc, char** argv) {
       struct Row {
         std::string name, mode;
         size_t chunk;
+        int slices;
       };
       std::vector<Row> rows;
       for (const std::string& m : modes) {
-        rows.push_back({m, m, 0});
+        rows.push_back({m, m, 0, 0});
         if (m == "sdf" || m == "sdf-unfused")
-          for (size_t chunk : sdf_chunks) rows.push_back({m + "@" + std::to_string(chunk), m, chunk});
+          for (size_t chunk : sdf_chunks) rows.push_back({m + "@" + std::to_string(chunk), m, chunk, 0});
+        for (int slices : slice_counts) rows.push_back({m + "/s" + std::to_string(slices), m, 0, slices});
       }
       for (const Row& row : rows) {
         const std::string& name = row.name;
         const Config c = make_config(row.mode);
-        cuda::CudaBackend& be = backend_for(row.mode, row.chunk);
+        cuda::CudaBackend& be = backend_for(row.mode, row.chunk, row.slices);
         const Timing t = time_steps(be, c, warmup, min_seconds);
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
@@ -318,6 +333,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         out["results"].push_back({{"mode", name},
                                   {"max_chunk_samples", row.chunk},
+                                  {"weight_grad_slices", row.slices},
                                   {"chunk_samples", t.chunk},
                                   {"precision", to_string(p)},
                                   {"points", evaluated},

@@ -57,7 +57,8 @@ Loaded load() {
                    resolve(lib, "cublasSetMathMode", a.set_math_mode, &missing) &&
                    resolve(lib, "cublasGetVersion_v2", a.get_version, &missing) &&
                    resolve(lib, "cublasGetStatusString", a.status_string, &missing) &&
-                   resolve(lib, "cublasGemmEx", a.gemm_ex, &missing);
+                   resolve(lib, "cublasGemmEx", a.gemm_ex, &missing) &&
+                   resolve(lib, "cublasGemmStridedBatchedEx", a.gemm_strided_batched_ex, &missing);
   if (!all) {
     r.why = r.api.path + " lacks " + missing;
     // The library stays loaded (unloading a half-initialised CUDA library is not worth the risk).

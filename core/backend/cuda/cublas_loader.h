@@ -27,6 +27,10 @@ struct Cublas {
   using GemmExFn = cublasStatus_t (*)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int, const void*,
                                       const void*, cudaDataType, int, const void*, cudaDataType, int, const void*, void*,
                                       cudaDataType, int, cublasComputeType_t, cublasGemmAlgo_t);
+  using GemmStridedBatchedExFn = cublasStatus_t (*)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                                                    const void*, const void*, cudaDataType, int, long long, const void*,
+                                                    cudaDataType, int, long long, const void*, void*, cudaDataType, int,
+                                                    long long, int, cublasComputeType_t, cublasGemmAlgo_t);
 
   CreateFn create = nullptr;
   DestroyFn destroy = nullptr;
@@ -36,6 +40,7 @@ struct Cublas {
   GetVersionFn get_version = nullptr;
   StatusStringFn status_string = nullptr;
   GemmExFn gemm_ex = nullptr;
+  GemmStridedBatchedExFn gemm_strided_batched_ex = nullptr;
   std::string path;  // the file that was loaded
 
   // "CUBLAS_STATUS_...: text" for a status.

@@ -281,14 +281,17 @@ std::string describe(const DeviceInfo& d, Precision precision) {
 // The DeviceMlp that a pass in this jet mode runs under these options.
 DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
   return DeviceMlp(config, mode, options.precision == Precision::Tf32, uses_reverse_gradient(options, config, mode),
-                   options.reverse_fused_ends);
+                   options.reverse_fused_ends, options.weight_grad_slices);
 }
 
 // Samples per chunk for a budget of bytes: at least kMinChunkSamples, at most what the work needs
 // and what keeps a chunk's GEMM rows within int range.
 size_t chunk_for_budget(const DeviceMlp& mlp, bool training, size_t budget, size_t wanted) {
-  const size_t per_sample = std::max<size_t>(1, mlp.floats_needed(1024, training) * sizeof(float) / 1024);
-  size_t samples = budget / per_sample;
+  // What does not grow with the chunk (the sliced weight gradients' partial products) first.
+  const size_t fixed = mlp.floats_needed(0, training) * sizeof(float);
+  const size_t per_sample =
+      std::max<size_t>(1, (mlp.floats_needed(1024, training) - mlp.floats_needed(0, training)) * sizeof(float) / 1024);
+  size_t samples = (budget > fixed ? budget - fixed : 0) / per_sample;
   samples = std::min(samples, (size_t(1) << 28) / size_t(mlp.rows_per_sample()));
   samples = std::max(samples, kMinChunkSamples);
   return std::max<size_t>(1, std::min(samples, wanted));

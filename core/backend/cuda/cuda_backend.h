@@ -54,6 +54,12 @@ struct CudaOptions {
   // width buffer (with a positional encoding the output layer's three GEMMs only). The SDF step on
   // an H200: 13.82 -> 12.10 ms in TF32, 28.62 -> 26.89 in FP32 (bench/RESULTS.md); false: unfused.
   bool reverse_fused_ends = true;
+  // Each weight gradient's product over the samples as this many products over slices of them,
+  // summed in a fixed order (DeviceMlp's weight_grad_slices; 0: one product). The same gradient up
+  // to the order of float sums. An experiment: the weight-gradient GEMMs ran at 66% of the copy rate
+  // on an H200, the others at 90%; siren_bench_cuda --sdf-weight-grad-slices measures whether
+  // slicing pays.
+  int weight_grad_slices = 0;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.
   bool profile_ops = false;

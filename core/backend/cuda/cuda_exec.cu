@@ -289,6 +289,15 @@ __global__ void __launch_bounds__(kThreads) value_row_sums_kernel(const float* m
   block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(w) + size_t(i), live);
 }
 
+// dst[e] += the sum of the slices' partial products at e, in slice order (JetExec::add_slices).
+__global__ void __launch_bounds__(kThreads) add_slices_kernel(const float* parts, int count, size_t len, float* dst) {
+  for (size_t e = size_t(blockIdx.x) * kThreads + threadIdx.x; e < len; e += size_t(gridDim.x) * kThreads) {
+    float acc = 0.0f;
+    for (int j = 0; j < count; ++j) acc += parts[size_t(j) * len + e];
+    dst[e] += acc;
+  }
+}
+
 // Adds the partials [blocks][quantities][w] over blocks into the target, in a fixed order: block
 // (32, 8), thread (x, y) sums blocks y, y + 8, ... of feature blockIdx.x * 32 + x, quantity blockIdx.y.
 __global__ void __launch_bounds__(kThreads) reduce_partials_kernel(const float* partials, int blocks, int w,
@@ -478,14 +487,24 @@ void CudaExec::reduce_feature_partials(int blocks, int w, float* dst, const char
 void CudaExec::gemm(const GemmCall& g) {
   const float one = 1.0f;
   const cublasComputeType_t compute = g.tf32_ok ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  check_cublas(blas_,
-               blas_.gemm_ex(handle_, g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, g.m,
-                             g.n, g.k, &one, g.a, CUDA_R_32F, g.lda, g.b, CUDA_R_32F, g.ldb, &g.beta, g.c, CUDA_R_32F,
-                             g.ldc, compute, CUBLAS_GEMM_DEFAULT),
-               "GEMM");
+  const cublasOperation_t ta = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  if (g.batch > 1)
+    check_cublas(blas_,
+                 blas_.gemm_strided_batched_ex(handle_, ta, tb, g.m, g.n, g.k, &one, g.a, CUDA_R_32F, g.lda,
+                                               static_cast<long long>(g.stride_a), g.b, CUDA_R_32F, g.ldb,
+                                               static_cast<long long>(g.stride_b), &g.beta, g.c, CUDA_R_32F, g.ldc,
+                                               static_cast<long long>(g.stride_c), g.batch, compute,
+                                               CUBLAS_GEMM_DEFAULT),
+                 "batched GEMM");
+  else
+    check_cublas(blas_,
+                 blas_.gemm_ex(handle_, ta, tb, g.m, g.n, g.k, &one, g.a, CUDA_R_32F, g.lda, g.b, CUDA_R_32F, g.ldb,
+                               &g.beta, g.c, CUDA_R_32F, g.ldc, compute, CUBLAS_GEMM_DEFAULT),
+                 "GEMM");
   if (profiler_)
     profiler_->mark("GEMM " + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" + std::to_string(g.k) + " " +
-                    (g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") + (g.tf32_ok ? " tf32" : ""));
+                    (g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") + (g.tf32_ok ? " tf32" : "") +
+                    (g.batch > 1 ? " x" + std::to_string(g.batch) : ""));
 }
 
 void CudaExec::encode(JetMode mode, const Encode& a) {
@@ -542,6 +561,11 @@ void CudaExec::add_value_bias(float* out, const float* b, size_t n, int rows, in
   const Tiling t = feature_tiling(c, n, elementwise_cap(sm_count_));
   add_value_bias_kernel<<<t.grid, t.block, 0, stream_>>>(out, b, n, rows, c);
   launched("output bias kernel");
+}
+
+void CudaExec::add_slices(const float* parts, int count, size_t len, float* dst) {
+  add_slices_kernel<<<linear_blocks(len, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(parts, count, len, dst);
+  launched("weight gradient slices' sum");
 }
 
 void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* dst) {

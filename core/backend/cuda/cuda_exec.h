@@ -59,6 +59,7 @@ class CudaExec final : public JetExec {
   void act_backward(JetMode mode, const ActBackward& a, float* bias_grad) override;
   void add_value_bias(float* out, const float* b, size_t n, int rows, int c) override;
   void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) override;
+  void add_slices(const float* parts, int count, size_t len, float* dst) override;
   void loss(const LossArgs& a, double* loss_sum) override;
   void rev_delta(const RevLayer& a) override;
   void rev_up(const RevLayer& a, const ReduceTarget& t) override;

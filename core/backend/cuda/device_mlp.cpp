@@ -48,14 +48,18 @@ void add_first_columns(ReduceTarget& t, const NetworkConfig& cfg, float* grads) 
 }
 }  // namespace
 
-DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool reverse, bool fused_ends)
+DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool reverse, bool fused_ends,
+                     int weight_grad_slices)
     : cfg_(cfg),
       mode_(mode),
       tf32_(tf32),
       reverse_(reverse),
       fused_ends_(reverse && fused_ends),
+      slices_(weight_grad_slices > 1 ? weight_grad_slices : 0),
       rows_(rows_of(mode, cfg.in_dim)) {
   cfg_.validate();
+  if (weight_grad_slices < 0 || weight_grad_slices > 4096)
+    throw Error("the weight gradients' slices must be between 0 and 4096, not " + std::to_string(weight_grad_slices));
   if (reverse_ && !reverse_supported(cfg_, mode_))
     throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");
   // The fused ends recompute delta_0 and h_(L-1) where the unfused path stored them, unrounded only
@@ -87,7 +91,7 @@ size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
     // Neither z_0 nor delta_0 with a fused first layer; neither h_(L-1) nor g_(L-1) with a fused top.
     const size_t hidden_buffers =
         4 * size_t(activation_layers()) - (reverse_fuses_first() ? 2 : 0) - (reverse_fuses_output() ? 2 : 0);
-    return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj;
+    return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj + slice_floats();
   }
   const size_t rows = capacity * size_t(rows_);
   const size_t hidden = aligned(rows * size_t(cfg_.hidden_features));
@@ -98,7 +102,15 @@ size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
   total += size_t(2 * acts - (fused_first_layer() ? 1 : 0)) * hidden;  // z (not z[0] when fused), h
   total += 2 * out;                                                     // out, out_adjoint
   total += 2 * hidden;                                                  // adj_a, adj_b
-  return total;
+  return total + slice_floats();
+}
+
+size_t DeviceMlp::slice_floats() const {
+  if (slices_ == 0) return 0;
+  size_t largest = 0;
+  for (int l = 0; l < cfg_.num_linear_layers(); ++l)
+    largest = std::max(largest, size_t(cfg_.fan_in(l)) * size_t(cfg_.fan_out(l)));
+  return aligned(size_t(slices_) * largest);
 }
 
 MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
@@ -131,6 +143,7 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
     b.out_adjoint = take(r.out);
     b.adj_a = take(r.adj);
     b.adj_b = take(r.adj);
+    if (slices_) b.slices = take(slice_floats());
     return b;
   }
   if (!fused_first_layer()) b.input = take(aligned(rows * size_t(cfg_.encoded_dim())));
@@ -149,6 +162,7 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
   b.out_adjoint = take(out);
   b.adj_a = take(hidden);
   b.adj_b = take(hidden);
+  if (slices_) b.slices = take(slice_floats());
   return b;
 }
 
@@ -184,6 +198,32 @@ GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const f
   g.ldc = fi;
   g.tf32_ok = tf32_layer(layer);
   return g;
+}
+
+void DeviceMlp::add_weight_grad(JetExec& ex, const GemmCall& g, const MlpBuffers& b) const {
+  if (slices_ == 0 || g.k < slices_ * kMinSliceSamples) return ex.gemm(g);
+  // weight_grad()'s layout: A = H_in (fan_in x samples, column p at a + p lda), B = dZ (fan_out x
+  // samples, transposed: column p at b + p ldb), C = dW^T accumulated (beta 1), fan_in x fan_out dense.
+  if (g.trans_a || !g.trans_b || g.beta != 1.0f || g.ldc != g.m || !b.slices)
+    throw Error("internal: a sliced weight gradient needs weight_grad()'s product and the slices' buffer");
+  const int per = g.k / slices_, rest = g.k - per * slices_;
+  GemmCall parts = g;
+  parts.k = per;
+  parts.beta = 0.0f;
+  parts.c = b.slices;
+  parts.batch = slices_;
+  parts.stride_a = size_t(per) * size_t(g.lda);
+  parts.stride_b = size_t(per) * size_t(g.ldb);
+  parts.stride_c = size_t(g.m) * size_t(g.n);
+  ex.gemm(parts);
+  if (rest > 0) {
+    GemmCall tail = g;
+    tail.k = rest;
+    tail.a = g.a + size_t(slices_) * parts.stride_a;
+    tail.b = g.b + size_t(slices_) * parts.stride_b;
+    ex.gemm(tail);
+  }
+  ex.add_slices(b.slices, slices_, parts.stride_c, g.c);
 }
 
 void DeviceMlp::round_parameters(JetExec& ex, const float* params, float* rounded, bool training) const {
@@ -287,7 +327,7 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
   const int c = cfg_.out_dim, acts = activation_layers();
 
   auto weight_grad = [&](int layer, const float* h_in, const float* dz) {
-    ex.gemm(this->weight_grad(layer, h_in, cfg_.fan_in(layer), dz, cfg_.fan_out(layer), grads, rows));
+    add_weight_grad(ex, this->weight_grad(layer, h_in, cfg_.fan_in(layer), dz, cfg_.fan_out(layer), grads, rows), b);
   };
   auto input_grad = [&](int layer, const float* dz, float* dh_in) {
     ex.gemm(this->input_grad(layer, params, rounded, dz, cfg_.fan_out(layer), dh_in, rows));
@@ -462,7 +502,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
     RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
     if ((r.fuse & kFuseFirst) == 0) {
       const float* gbar_in = b.adj_a;  // gbar_(l-1): fan_in(l) wide
-      ex.gemm(weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows));
+      add_weight_grad(ex, weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows), b);
       ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
       r.dbar = b.adj_b;
     }
@@ -485,7 +525,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
     float* const w_last_grad = grads + cfg_.weight_offset(acts);
     // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
     ex.value_row_sums(b.adj_a, n, 1, width, w_last_grad);
-    ex.gemm(weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows));
+    add_weight_grad(ex, weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows), b);
     ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
   }
   ex.value_row_sums(b.out_adjoint, n, 1 + d, 1, grads + cfg_.bias_offset(acts));
@@ -499,9 +539,10 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
       ex.rev_down(r, rev_sums(RevOp::Down, r, l, grads));
     }
     if (l == 0) {
-      if ((r.fuse & kFuseFirst) == 0) ex.gemm(weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows));
+      if ((r.fuse & kFuseFirst) == 0)
+        add_weight_grad(ex, weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows), b);
     } else {
-      ex.gemm(weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows));
+      add_weight_grad(ex, weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows), b);
       ex.gemm(input_grad(l, params, rounded, hbar, cfg_.fan_out(l), spare, rows));
       std::swap(hbar, spare);
     }

@@ -31,6 +31,10 @@ struct GemmCall {
   float* c = nullptr;
   int ldc = 0;
   bool tf32_ok = false;  // the product may run in TF32 when the backend's precision says so
+  // batch > 1: that many products, the i-th on a + i stride_a, b + i stride_b into c + i stride_c
+  // (cuBLAS's strided batched GEMM).
+  int batch = 1;
+  size_t stride_a = 0, stride_b = 0, stride_c = 0;
 };
 
 // Where a reduction over samples adds its per-feature sums: quantity q of feature i goes to
@@ -62,6 +66,9 @@ class JetExec {
   virtual void add_value_bias(float* out, const float* b, size_t n, int rows, int c) = 0;
   // dst[i] += sum over samples s of m[s * rows * w + i], i < w.
   virtual void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) = 0;
+  // dst[e] += (parts[e] + parts[len + e] + ... + parts[(count - 1) len + e]), in that order, e < len:
+  // a sliced weight gradient's partial products (DeviceMlp's weight_grad_slices).
+  virtual void add_slices(const float* parts, int count, size_t len, float* dst) = 0;
   // Writes the adjoint and adds the sum of squared errors to *loss_sum (memory of the executor).
   virtual void loss(const LossArgs& a, double* loss_sum) = 0;
   // The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store); up and
@@ -138,6 +145,7 @@ struct MlpBuffers {
   float* out_adjoint = nullptr;  // training: rows x out_dim, filled by the loss
   float* adj_a = nullptr;     // training: rows x hidden (reverse path: samples x max(hidden, encoded_dim))
   float* adj_b = nullptr;     // training: as adj_a
+  float* slices = nullptr;    // training with sliced weight gradients: their partial products
 };
 
 // The TF32 path (tf32 = true): the hidden x hidden GEMMs run on TF32 tensor cores. Their operands
@@ -158,10 +166,20 @@ struct MlpBuffers {
 // as arithmetic inside the sweeps' elementwise kernels and reductions there (jet_kernels.h's
 // kFuseFirst and kFuseOutput say what each fuses), not as cuBLAS GEMMs with a dimension of 1-3 and a
 // pass over a buffer each. The first layer's only when there is no positional encoding.
+//
+// weight_grad_slices (S > 1): each weight gradient, a product over the chunk's samples (K = samples,
+// fan_in x fan_out out), runs as S products over equal slices of the samples into partial matrices
+// (one strided batched GEMM), which add_slices sums into the gradient in a fixed order; the samples
+// left over (samples mod S) go straight in. Such a product has few output tiles for cuBLAS to spread
+// over the SMs (a 256 x 256 gradient is 4-16 of them on 132), and the weight-gradient GEMMs ran at
+// 66% of the copy rate on an H200 where the others ran at 90%: slicing is the experiment
+// (CudaOptions::weight_grad_slices, siren_bench_cuda --sdf-weight-grad-slices).
 class DeviceMlp {
  public:
   DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false, bool reverse = false,
-            bool fused_ends = false);
+            bool fused_ends = false, int weight_grad_slices = 0);
+  // The fewest samples a slice of a sliced weight gradient has; smaller products are not sliced.
+  static constexpr int kMinSliceSamples = 16;
   // Whether the reverse path can run this network and mode.
   static bool reverse_supported(const NetworkConfig& cfg, JetMode mode) {
     return mode == JetMode::Gradient && cfg.out_dim == 1;
@@ -179,6 +197,7 @@ class DeviceMlp {
   // The reverse path's fused ends (the class comment): the output layer's, and the first layer's.
   bool reverse_fuses_output() const { return fused_ends_; }
   bool reverse_fuses_first() const { return fused_ends_ && cfg_.activation != Activation::ReluPE; }
+  int weight_grad_slices() const { return slices_; }
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
   // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
@@ -243,12 +262,17 @@ class DeviceMlp {
   size_t transposed_offset() const { return aligned_floats(size_t(cfg_.num_parameters())); }
   // The weights a layer's GEMMs read: the rounded copy on TF32 layers.
   const float* weights(int layer, const float* params, const float* rounded) const;
+  // Runs weight_grad()'s product g, in slices where they apply (the class comment).
+  void add_weight_grad(JetExec& ex, const GemmCall& g, const MlpBuffers& b) const;
+  // Floats of the slices' partial products (0 without slices).
+  size_t slice_floats() const;
 
   NetworkConfig cfg_;
   JetMode mode_;
   bool tf32_;
   bool reverse_;
   bool fused_ends_;  // reverse_ and asked for
+  int slices_;       // weight_grad_slices, 0 or 1: none
   int rows_;  // output (and for jets every buffer's) rows per sample
 };
 

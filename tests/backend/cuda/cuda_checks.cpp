@@ -543,22 +543,19 @@ Result check_sdf_fit(Precision prec, Path path = Path::Jets) {
   return r.result();
 }
 
-// The fused ends against the plain reverse path on the GPU, in the same chunks. In FP32 also each
-// layer's W and b by their own norm, within ten times the tolerance (their sums may cancel): a sum
-// dropped or misplaced in a small block (W_0, W_L) is an error of order one that the whole
-// gradient's norm would hide. In TF32 rounding flips dominate small blocks (b_L is one number).
-Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data,
-                                   Precision prec) {
+// Two formulations of the same gradient on the GPU, in the same chunks (the minimum workspace: 256
+// samples each), so that only what the options change differs. In FP32 also each layer's W and b by
+// their own norm, within ten times the tolerance (their sums may cancel): a sum dropped or misplaced
+// in a small block (W_0, W_L) is an error of order one that the whole gradient's norm would hide. In
+// TF32 rounding flips dominate small blocks (b_L is one number).
+Result check_same_gradient(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data, Precision prec,
+                           std::unique_ptr<cuda::CudaBackend> reference, std::unique_ptr<cuda::CudaBackend> other) {
   Report r;
   const double tol = tolerance(prec);
   const std::vector<float> p = init_parameters(cfg, 8);
-  // The same chunks on both sides (the minimum workspace: 256 samples each), so that only the
-  // fused ends differ.
-  auto reverse = cuda_backend(prec, /*workspace=*/1, true, Path::Reverse);
-  auto fused = cuda_backend(prec, /*workspace=*/1, true, Path::Fused);
   std::vector<float> ga, gb;
-  const double la = reverse->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
-  const double lb = fused->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
+  const double la = reference->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(ga);
+  const double lb = other->make_trainer(cfg, p, AdamConfig{}, data, 0, 0)->loss_and_gradient(gb);
   r.add("loss", rel_diff(lb, la), tol);
   r.add("grad", rel_err(gb, ga), tol);
   if (prec == Precision::Fp32) {
@@ -574,6 +571,24 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
     }
   }
   return r.result();
+}
+
+// The fused ends against the plain reverse path.
+Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data,
+                                   Precision prec) {
+  return check_same_gradient(cfg, data, prec, cuda_backend(prec, /*workspace=*/1, true, Path::Reverse),
+                             cuda_backend(prec, /*workspace=*/1, true, Path::Fused));
+}
+
+// Sliced weight gradients (CudaOptions::weight_grad_slices) against one product each: 7 slices of a
+// 256-sample chunk leave 4 samples over, which go in apart.
+Result check_sliced_weight_grads(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data, Path path,
+                                 Precision prec) {
+  auto sliced = cuda_backend(prec, /*workspace=*/1, true, path);
+  cuda::CudaOptions o = sliced->options();
+  o.weight_grad_slices = 7;
+  return check_same_gradient(cfg, data, prec, cuda_backend(prec, /*workspace=*/1, true, path),
+                             std::make_unique<cuda::CudaBackend>(o));
 }
 
 // CudaOptions::profile_ops changes nothing but timing: the profiled (eager) steps give the graph's
@@ -702,6 +717,19 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("reverse-fused/against-reverse/tanh-wide", [](Precision p) {
       return check_fused_against_reverse(one_output(Activation::Tanh, 2, 320),
                                          make_data(2, 1, LossKind::Gradient, 1501, 10), p);
+    });
+    // Sliced weight gradients on the jets (the reference network, value and Laplacian losses) and
+    // on the reverse path with its fused ends (SDF).
+    v.emplace_back("sliced-weight-grads/reference/value", [](Precision p) {
+      return check_sliced_weight_grads(reference_network(), make_data(2, 3, LossKind::Value, 3001, 11), Path::Jets,
+                                       p);
+    });
+    v.emplace_back("sliced-weight-grads/reference/laplacian", [](Precision p) {
+      return check_sliced_weight_grads(reference_network(), make_data(2, 3, LossKind::Laplacian, 3001, 12),
+                                       Path::Jets, p);
+    });
+    v.emplace_back("sliced-weight-grads/sdf", [](Precision p) {
+      return check_sliced_weight_grads(sdf_network(), sphere_data(3001, false), Path::Fused, p);
     });
     return v;
   }();

@@ -19,6 +19,7 @@ class HostExec : public JetExec {
   int gemms = 0;             // calls, for the tests
   int narrow_gemms = 0;      // of them, calls with m, n or k at most kMaxInDim (a product with the input or output)
   int rev_ups = 0, rev_downs = 0, rev_turns = 0;  // the reverse path's adjoint operations, for the tests
+  int batched_gemms = 0;     // calls with batch > 1 (sliced weight gradients)
   long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
 
   // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
@@ -36,6 +37,27 @@ class HostExec : public JetExec {
   void gemm(const GemmCall& g) override {
     ++gemms;
     if (std::min(std::min(g.m, g.n), g.k) <= kMaxInDim) ++narrow_gemms;
+    if (g.batch > 1) ++batched_gemms;
+    // As cuBLAS's strided batched GEMM: product i on the operands' i-th strides.
+    for (int i = 0; i < g.batch; ++i) {
+      GemmCall one = g;
+      one.a += size_t(i) * g.stride_a;
+      one.b += size_t(i) * g.stride_b;
+      one.c += size_t(i) * g.stride_c;
+      product(one);
+    }
+  }
+
+  void add_slices(const float* parts, int count, size_t len, float* dst) override {
+    for (size_t e = 0; e < len; ++e) {
+      float acc = 0.0f;  // in float and in slice order, as the kernel
+      for (int j = 0; j < count; ++j) acc += parts[size_t(j) * len + e];
+      dst[e] += acc;
+    }
+  }
+
+ private:
+  void product(const GemmCall& g) {
     // cuBLAS: C(m x n) = op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
     auto A = [&](int i, int p) {
       const float v = g.trans_a ? g.a[size_t(p) + size_t(i) * size_t(g.lda)] : g.a[size_t(i) + size_t(p) * size_t(g.lda)];
@@ -57,6 +79,7 @@ class HostExec : public JetExec {
       }
   }
 
+ public:
   void encode(JetMode mode, const Encode& a) override {
     for (size_t s = 0; s < a.n; ++s)
       for (int f = 0; f < a.e; ++f) {

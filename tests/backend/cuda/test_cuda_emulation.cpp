@@ -137,6 +137,7 @@ struct EmulatedPass {
   long long tf32_inexact = 0;
   int gemms = 0, narrow_gemms = 0;
   int rev_ups = 0, rev_downs = 0, rev_turns = 0;
+  int batched_gemms = 0;
 };
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
                                const uint32_t* index, size_t n, size_t capacity) {
@@ -155,6 +156,7 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   r.rev_ups = ex.rev_ups;
   r.rev_downs = ex.rev_downs;
   r.rev_turns = ex.rev_turns;
+  r.batched_gemms = ex.batched_gemms;
   return r;
 }
 
@@ -513,6 +515,60 @@ TEST(EmulationReverse, TurnIsTheFusedOutputLayersAndOnlyItsAdjoint) {
   EXPECT_THROW(ex.rev_up(r, up), Error);
   EXPECT_THROW(ex.rev_down(r, turn), Error);
   EXPECT_NO_THROW(ex.rev_turn(r, turn));
+}
+
+// Sliced weight gradients (DeviceMlp's weight_grad_slices): every weight gradient's product over a
+// chunk's samples as 3 slices plus the samples left over, summed into the gradient, on the jets and
+// on the reverse path with its fused ends: the gradient of one product each, up to float sums. A
+// chunk too small to give each slice kMinSliceSamples is not sliced.
+TEST(EmulationSlices, SlicedWeightGradientsMatchOneProductEach) {
+  const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 20, 2);
+  const std::vector<float> p = init_parameters(cfg, 21);
+  const SdfCase data(100, 101, 8);  // 201 samples: chunks of 100, 100 and 1
+  const size_t n = data.n_on + data.n_off, capacity = 100;
+  for (const auto& [reverse, fused] : {std::pair{false, false}, {true, false}, {true, true}}) {
+    const std::string path = !reverse ? "jets" : fused ? "reverse, fused ends" : "reverse";
+    const DeviceMlp one(cfg, JetMode::Gradient, false, reverse, fused);
+    const DeviceMlp sliced(cfg, JetMode::Gradient, false, reverse, fused, 3);
+    EXPECT_EQ(sliced.weight_grad_slices(), 3);
+    const EmulatedPass a = emulated_training(one, p, data.view(), nullptr, n, capacity);
+    const EmulatedPass b = emulated_training(sliced, p, data.view(), nullptr, n, capacity);
+    EXPECT_EQ(a.batched_gemms, 0) << path;
+    // Per 100-sample chunk (100 rows on the reverse path: 33 per slice, 1 over; 400 on the jets'),
+    // every weight-gradient GEMM: the jets' but the fused first layer's; two per activation layer
+    // and the output layer's on the reverse path, fused, two per hidden product. The last chunk's
+    // single sample is too few to slice.
+    const int acts = one.activation_layers();
+    const int weight_grads = reverse ? (fused ? 2 * (acts - 1) : 2 * acts + 1) : cfg.num_linear_layers() - 1;
+    EXPECT_EQ(b.batched_gemms, 2 * weight_grads) << path;
+    EXPECT_GT(b.gemms, a.gemms) << path << ": the samples left over go in apart";
+    EXPECT_NEAR(b.loss_sum, a.loss_sum, 1e-12 * std::abs(a.loss_sum)) << path;
+    EXPECT_LT(rel_err(b.grads, a.grads), 1e-6) << path;
+    EXPECT_GT(rel_err(b.grads, std::vector<float>(a.grads.size(), 0.0f)), 0.5) << path << ": a gradient at all";
+  }
+  EXPECT_THROW(DeviceMlp(cfg, JetMode::Gradient, false, true, true, -1), Error);
+}
+
+// The slices' partial products take one aligned buffer after the others, whatever the chunk: the
+// largest weight matrix once per slice.
+TEST(EmulationSlices, PartialProductsHaveTheirOwnBuffer) {
+  const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 37, 2);
+  for (bool reverse : {false, true}) {
+    const DeviceMlp one(cfg, JetMode::Gradient, false, reverse, reverse);
+    const DeviceMlp sliced(cfg, JetMode::Gradient, false, reverse, reverse, 5);
+    for (size_t cap : {size_t(0), size_t(53)}) {
+      const size_t extra = sliced.floats_needed(cap, true) - one.floats_needed(cap, true);
+      EXPECT_GE(extra, size_t(5 * 37 * 37));
+      EXPECT_LT(extra, size_t(5 * 37 * 37 + 64));
+    }
+    std::vector<float> work(sliced.floats_needed(53, true));
+    const cuda::MlpBuffers b = sliced.carve(work.data(), 53, true);
+    ASSERT_NE(b.slices, nullptr);
+    EXPECT_EQ(size_t(b.slices - work.data()) % 64, 0u);
+    EXPECT_LE(size_t(b.slices - work.data()) + size_t(5 * 37 * 37), work.size());
+    EXPECT_GE(b.slices, b.adj_b + 53 * 37) << "after the last of the others";
+    EXPECT_EQ(one.carve(work.data(), 53, true).slices, nullptr);
+  }
 }
 
 TEST(EmulationSdf, BatchGathersSurfacePointsAndDrawsOffSurfacePointsInTheCube) {
