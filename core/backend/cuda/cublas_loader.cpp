@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 #include "core/util/error.h"
@@ -10,6 +11,13 @@
 namespace siren::cuda {
 
 namespace {
+
+// The GEMM entry points' typedefs against the headers' prototypes: the cast selects the declaration
+// of exactly that type or does not compile, so a typedef that drifts fails the build, not a call
+// (unevaluated: nothing is linked).
+static_assert(std::is_same_v<decltype(static_cast<Cublas::GemmExFn>(&::cublasGemmEx)), Cublas::GemmExFn>);
+static_assert(std::is_same_v<decltype(static_cast<Cublas::GemmStridedBatchedExFn>(&::cublasGemmStridedBatchedEx)),
+                             Cublas::GemmStridedBatchedExFn>);
 
 struct Loaded {
   Cublas api;

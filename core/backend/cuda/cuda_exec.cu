@@ -582,8 +582,8 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
     constexpr int FUSE = decltype(f)::value;
     check_rev_op<OP, FUSE>(a, t);
     const char* name = FUSE == 0 || !fused_what ? what : fused_what;
-    if constexpr (OP == RevOp::Turn && (FUSE & kFuseOutput) == 0) {
-      (void)name;  // check_rev_op has thrown: no kernel for a turn without a fused output layer
+    if constexpr ((OP == RevOp::Turn) != ((FUSE & kFuseOutput) != 0)) {
+      (void)name;  // check_rev_op has thrown: up or down on a fused output layer, or a turn elsewhere
     } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
       const Tiling tl = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
       if (sine)

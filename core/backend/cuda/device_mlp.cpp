@@ -86,12 +86,12 @@ ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity, bool fused
 size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
   if (reverse_) {
     const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first());
-    // Inference on this path is evaluate()'s jets; a training-sized carve serves both.
-    (void)training;
+    // Inference on this path is evaluate()'s jets; a training-sized carve serves both (but for the
+    // slices of the weight gradients).
     // Neither z_0 nor delta_0 with a fused first layer; neither h_(L-1) nor g_(L-1) with a fused top.
     const size_t hidden_buffers =
         4 * size_t(activation_layers()) - (reverse_fuses_first() ? 2 : 0) - (reverse_fuses_output() ? 2 : 0);
-    return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj + slice_floats();
+    return r.input + hidden_buffers * r.hidden + 2 * r.out + 2 * r.adj + (training ? slice_floats() : 0);
   }
   const size_t rows = capacity * size_t(rows_);
   const size_t hidden = aligned(rows * size_t(cfg_.hidden_features));
@@ -143,7 +143,7 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
     b.out_adjoint = take(r.out);
     b.adj_a = take(r.adj);
     b.adj_b = take(r.adj);
-    if (slices_) b.slices = take(slice_floats());
+    if (slices_ && training) b.slices = take(slice_floats());
     return b;
   }
   if (!fused_first_layer()) b.input = take(aligned(rows * size_t(cfg_.encoded_dim())));
@@ -206,7 +206,10 @@ void DeviceMlp::add_weight_grad(JetExec& ex, const GemmCall& g, const MlpBuffers
   // samples, transposed: column p at b + p ldb), C = dW^T accumulated (beta 1), fan_in x fan_out dense.
   if (g.trans_a || !g.trans_b || g.beta != 1.0f || g.ldc != g.m || !b.slices)
     throw Error("internal: a sliced weight gradient needs weight_grad()'s product and the slices' buffer");
-  const int per = g.k / slices_, rest = g.k - per * slices_;
+  // Slices of a multiple of 4 samples, so that each starts 16-byte aligned as the whole does (cuBLAS's
+  // fast kernels need it) whatever the leading dimensions.
+  const int per = g.k / slices_ / 4 * 4, rest = g.k - per * slices_;
+  if (per < kMinSliceSamples) return ex.gemm(g);
   GemmCall parts = g;
   parts.k = per;
   parts.beta = 0.0f;

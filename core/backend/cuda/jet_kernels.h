@@ -676,19 +676,31 @@ SIREN_UNROLL
   return r;
 }
 
+// What down and turn do with zbar: with kFuseFirst, W_0's column sums zbar x_k + delta gbar_x_k
+// (the second turn's share from the gradient sweep; down passes delta 0) from sum `at` on;
+// otherwise store zbar for the layer's GEMMs.
+template <int FUSE>
+SIREN_HD void rev_zbar_out(const RevLayer& a, size_t s, int i, const RevIn& in, float zb, float delta, int at,
+                           RevSums& r) {
+  if constexpr ((FUSE & kFuseFirst) != 0) {
+SIREN_UNROLL
+    for (int c = 0; c < kMaxInDim; ++c)
+      if (c < a.d) r.v[at + c] = delta * in.v[c] + zb * in.c[c];
+  } else {
+    (void)delta;
+    (void)at;
+    (void)r;
+    a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
+  }
+}
+
 template <bool SINE, int FUSE = 0>
 SIREN_HD RevSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float zb = in.x * q.d1 + in.g;
   RevSums r;
   r.v[0] = zb;
-  if constexpr ((FUSE & kFuseFirst) != 0) {
-SIREN_UNROLL
-    for (int c = 0; c < kMaxInDim; ++c)
-      if (c < a.d) r.v[1 + c] = zb * in.c[c];
-  } else {
-    a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
-  }
+  rev_zbar_out<FUSE>(a, s, i, in, zb, 0.0f, 1, r);  // down's in.v is zero: no share from up
   return r;
 }
 
@@ -706,14 +718,7 @@ SIREN_HD RevSums rev_turn_store(const RevLayer& a, size_t s, int i, const RevIn&
   RevSums r;
   r.v[0] = gbar + in.phibar * q.f;  // W_L's gradient, as rev_up_store's
   r.v[1] = zb;                      // the bias gradient
-  if constexpr ((FUSE & kFuseFirst) != 0) {
-    const float delta = in.g * q.d1;
-SIREN_UNROLL
-    for (int c = 0; c < kMaxInDim; ++c)
-      if (c < a.d) r.v[2 + c] = delta * in.v[c] + zb * in.c[c];
-  } else {
-    a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
-  }
+  rev_zbar_out<FUSE>(a, s, i, in, zb, in.g * q.d1, 2, r);  // delta, as rev_up_store's
   return r;
 }
 

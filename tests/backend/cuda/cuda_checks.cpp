@@ -581,7 +581,7 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
 }
 
 // Sliced weight gradients (CudaOptions::weight_grad_slices) against one product each: 7 slices of a
-// 256-sample chunk leave 4 samples over, which go in apart.
+// chunk's 256 samples (or rows of jets) leave some over (32 of 256), which go in apart.
 Result check_sliced_weight_grads(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data, Path path,
                                  Precision prec) {
   auto sliced = cuda_backend(prec, /*workspace=*/1, true, path);
