@@ -50,9 +50,10 @@ struct CudaOptions {
   bool reverse_mode_gradient = true;
   // On that path, the first layer (on raw coordinates) and the one-wide output layer fused into the
   // sweeps' elementwise kernels and per-sample sums (DeviceMlp's fused_ends): for an SDF network no
-  // cuBLAS GEMM with a dimension of 1-3 (eight per chunk) and eleven fewer passes over a samples x
-  // width buffer (with a positional encoding the output layer's three GEMMs only). The SDF step on
-  // an H200: 13.82 -> 12.10 ms in TF32, 28.62 -> 26.89 in FP32 (bench/RESULTS.md); false: unfused.
+  // cuBLAS GEMM with a dimension of 1-3 (eight per chunk) and fourteen fewer passes over a samples x
+  // width buffer, three of them the output layer's turn (with a positional encoding the output
+  // layer's only). The SDF step on an H200, before the turn: 13.82 -> 12.10 ms in TF32, 28.62 ->
+  // 26.89 in FP32 (bench/RESULTS.md); false: unfused.
   bool reverse_fused_ends = true;
   // Each weight gradient's product over the samples as this many products over slices of them,
   // summed in a fixed order (DeviceMlp's weight_grad_slices; 0: one product). The same gradient up
