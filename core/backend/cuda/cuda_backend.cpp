@@ -280,8 +280,9 @@ std::string describe(const DeviceInfo& d, Precision precision) {
 
 // The DeviceMlp that a pass in this jet mode runs under these options.
 DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
-  return DeviceMlp(config, mode, options.precision == Precision::Tf32, uses_reverse_gradient(options, config, mode),
-                   options.reverse_fused_ends, options.weight_grad_slices);
+  const bool reverse = uses_reverse_gradient(options, config, mode);
+  return DeviceMlp(config, mode, options.precision == Precision::Tf32, reverse,
+                   reverse ? options.reverse_fused_ends : options.fused_value_output, options.weight_grad_slices);
 }
 
 // Samples per chunk for a budget of bytes: at least kMinChunkSamples, at most what the work needs

@@ -55,6 +55,12 @@ struct CudaOptions {
   // layer's only). The SDF step on an H200, before the turn: 13.82 -> 12.10 ms in TF32, 28.62 ->
   // 26.89 in FP32 (bench/RESULTS.md); false: unfused.
   bool reverse_fused_ends = true;
+  // Value passes on the jets path (plain fitting, evaluate()'s views) with the output layer beside
+  // the last hidden layer's activation (DeviceMlp's fused_ends there: no output GEMMs, no h of that
+  // layer), for networks of 1-4 outputs and a hidden layer with a stored z. Off until timed on a GPU:
+  // plain fitting spent 148 us of its 1.19 ms TF32 step (H200, 65,536 points) in the output layer's
+  // narrow GEMMs and bias kernels; siren_bench_cuda's plain-fused row measures it.
+  bool fused_value_output = false;
   // Each weight gradient's product over the samples as this many products over slices of them,
   // summed in a fixed order (DeviceMlp's weight_grad_slices; 0: one product). The same gradient up
   // to the order of float sums. An experiment: the weight-gradient GEMMs ran at 66% of the copy rate

@@ -185,7 +185,7 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
     sample_loop(
         a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i); },
         [&](size_t s, const RevIn& in) {
-          RevSums r;
+          FeatureSums r;
           if constexpr (OP == RevOp::Up)
             r = rev_up_store<SINE, FUSE>(a, s, i, in);
           else if constexpr (OP == RevOp::Turn)
@@ -241,7 +241,7 @@ __global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(RevLayer a, floa
     batched_samples<kFeatureBatch>(
         size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
         [&](size_t i, const RevIn& in) {
-          const RevSums r = rev_grad_phi_terms<SINE>(a, int(i), in);
+          const FeatureSums r = rev_grad_phi_terms<SINE>(a, int(i), in);
 #pragma unroll
           for (int k = 0; k < kMaxInDim; ++k) acc[k] += r.v[k];
         });
@@ -251,6 +251,53 @@ __global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(RevLayer a, floa
       if (lane == 0 && k < a.d) out[s * size_t(1 + a.d) + 1 + size_t(k)] = v;
     }
   }
+}
+
+// The jets path's fused output layer (jet_kernels.h's OutLayer): forward a warp per sample as
+// rev_phi_kernel, its c sums by shuffles; the adjoint (feature, sample) tiled as rev_reduce_kernel,
+// its 1 + c sums per feature into the partials.
+template <bool SINE>
+__global__ void __launch_bounds__(kThreads) out_forward_kernel(OutLayer a) {
+  const int lane = int(threadIdx.x % kWarp);
+  for (size_t s = warp_index(); s < a.n; s += warp_count()) {  // the same s across the warp
+    float acc[kMaxFusedOutputs] = {};
+    batched_samples<kFeatureBatch>(
+        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return out_load<false>(a, s, int(i)); },
+        [&](size_t i, const OutIn& in) {
+          const FeatureSums r = out_forward_terms<SINE>(a, int(i), in);
+#pragma unroll
+          for (int k = 0; k < kMaxFusedOutputs; ++k) acc[k] += r.v[k];
+        });
+#pragma unroll
+    for (int k = 0; k < kMaxFusedOutputs; ++k) {
+      const float v = warp_sum(acc[k]);  // every lane, every k: the shuffles need the whole warp
+      if (lane == 0 && k < a.c) a.out[s * size_t(a.c) + size_t(k)] = v + a.b_out[k];
+    }
+  }
+}
+
+template <bool SINE>
+__global__ void __launch_bounds__(kThreads) out_backward_kernel(OutLayer a, float* partials) {
+  constexpr int kSums = 1 + kMaxFusedOutputs;
+  __shared__ float shared[kThreads];
+  const int i = feature();
+  const bool live = i < a.w;
+  float acc[kSums] = {};
+  if (live)
+    sample_loop(
+        a.n, [&](size_t s) { return out_load<true>(a, s, i); },
+        [&](size_t s, const OutIn& in) {
+          const FeatureSums r = out_backward_store<SINE>(a, s, i, in);
+#pragma unroll
+          for (int q = 0; q < kSums; ++q) acc[q] += r.v[q];
+        });
+  // Partials layout: [block][quantity][feature].
+  const int quantities = 1 + a.c;
+#pragma unroll
+  for (int q = 0; q < kSums; ++q)
+    if (q < quantities)
+      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
+                  live);
 }
 
 __global__ void __launch_bounds__(kThreads) rev_input_gradient_kernel(RevInput a) {
@@ -466,8 +513,10 @@ size_t CudaExec::scratch_floats(const NetworkConfig& cfg, int sm_count) {
   auto need = [&](int w, int quantities) {
     return size_t(feature_tiling(w, huge, reduce_cap(sm_count)).grid.y) * size_t(quantities) * size_t(w);
   };
-  // The most quantities per feature: 2 + d, a reverse-path turn on a layer that is both fused ends.
-  return std::max(need(cfg.hidden_features, 2 + cfg.in_dim), need(cfg.out_dim, 1));
+  // The most quantities per feature: 2 + d, a reverse-path turn on a layer that is both fused ends,
+  // or 1 + c, the jets path's fused output layer.
+  const int quantities = std::max(2 + cfg.in_dim, 1 + std::min(cfg.out_dim, kMaxFusedOutputs));
+  return std::max(need(cfg.hidden_features, quantities), need(cfg.out_dim, 1));
 }
 
 size_t CudaExec::scratch_doubles() { return size_t(kMaxLossBlocks); }
@@ -651,6 +700,30 @@ void CudaExec::rev_grad_phi(const RevLayer& a, float* out) {
   else
     rev_grad_phi_kernel<false, kFuseFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
   launched("input gradient kernel, fused end");
+}
+
+void CudaExec::out_forward(const OutLayer& a) {
+  if (a.c < 1 || a.c > kMaxFusedOutputs) throw Error("internal: a fused output layer has 1 to 4 outputs");
+  const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
+  if (a.act == Activation::Sine)
+    out_forward_kernel<true><<<blocks, kThreads, 0, stream_>>>(a);
+  else
+    out_forward_kernel<false><<<blocks, kThreads, 0, stream_>>>(a);
+  launched("output kernel, fused end");
+}
+
+void CudaExec::out_backward(const OutLayer& a, const ReduceTarget& t) {
+  if (a.c < 1 || a.c > kMaxFusedOutputs || t.quantities != 1 + a.c)
+    throw Error("internal: a fused output layer's sums do not match their targets");
+  const Tiling tl = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  if (a.act == Activation::Sine)
+    out_backward_kernel<true><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+  else
+    out_backward_kernel<false><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+  launched("output adjoint kernel, fused end");
+  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
+      partials_, int(tl.grid.y), a.w, t);
+  launched("fused ends' gradient reduction");
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {

@@ -67,6 +67,8 @@ class CudaExec final : public JetExec {
   void rev_turn(const RevLayer& a, const ReduceTarget& t) override;
   void rev_phi(const RevLayer& a, const float* out_bias, float* out) override;
   void rev_grad_phi(const RevLayer& a, float* out) override;
+  void out_forward(const OutLayer& a) override;
+  void out_backward(const OutLayer& a, const ReduceTarget& t) override;
   void rev_input_gradient(const RevInput& a) override;
   void rev_direction(const RevInput& a) override;
 

@@ -54,10 +54,14 @@ DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool rev
       mode_(mode),
       tf32_(tf32),
       reverse_(reverse),
-      fused_ends_(reverse && fused_ends),
+      fused_ends_(false),
       slices_(weight_grad_slices > 1 ? weight_grad_slices : 0),
       rows_(rows_of(mode, cfg.in_dim)) {
   cfg_.validate();
+  // The jets path fuses a Value pass's output layer where the last hidden layer's z is stored.
+  const bool value_output_fusable = mode_ == JetMode::Value && cfg_.out_dim <= kMaxFusedOutputs &&
+                                    (activation_layers() > 1 || !fused_first_layer());
+  fused_ends_ = fused_ends && (reverse_ || value_output_fusable);
   if (weight_grad_slices < 0 || weight_grad_slices > 4096)
     throw Error("the weight gradients' slices must be between 0 and 4096, not " + std::to_string(weight_grad_slices));
   if (reverse_ && !reverse_supported(cfg_, mode_))
@@ -99,7 +103,8 @@ size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
   size_t total = fused_first_layer() ? 0 : aligned(rows * size_t(cfg_.encoded_dim()));
   if (!training) return total + 2 * hidden + out;
   const int acts = activation_layers();
-  total += size_t(2 * acts - (fused_first_layer() ? 1 : 0)) * hidden;  // z (not z[0] when fused), h
+  // z (not z[0] with a fused first layer), h (not h_(L-1) with a fused output layer)
+  total += size_t(2 * acts - (fused_first_layer() ? 1 : 0) - (fuses_value_output() ? 1 : 0)) * hidden;
   total += 2 * out;                                                     // out, out_adjoint
   total += 2 * hidden;                                                  // adj_a, adj_b
   return total + slice_floats();
@@ -156,7 +161,7 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
   }
   for (int a = 0; a < acts; ++a) {
     if (a > 0 || !fused_first_layer()) b.z[size_t(a)] = take(hidden);
-    b.h[size_t(a)] = take(hidden);
+    if (a < acts - 1 || !fuses_value_output()) b.h[size_t(a)] = take(hidden);
   }
   b.out = take(out);
   b.out_adjoint = take(out);
@@ -312,6 +317,7 @@ void DeviceMlp::forward(JetExec& ex, const float* params, const ChunkInput& in, 
   }
   for (int l = fused_first_layer() ? 1 : 0; l < acts; ++l) {
     if (l > 0) ex.gemm(linear_forward(l, weights(l, params, rounded), b.h[size_t(l - 1)], b.z[size_t(l)], rows));
+    if (l == acts - 1 && fuses_value_output()) return ex.out_forward(out_layer(params, b, in.n));
     ActForward a = activation_args<ActForward>(cfg_, l, params, in.n);
     a.z = b.z[size_t(l)];
     a.h = b.h[size_t(l)];
@@ -337,9 +343,21 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
   };
 
   // The output layer is linear: its z-adjoint is the loss's adjoint.
-  weight_grad(acts, b.h[size_t(acts - 1)], b.out_adjoint);
   ex.value_row_sums(b.out_adjoint, in.n, rows_, c, grads + cfg_.bias_offset(acts));
-  input_grad(acts, b.out_adjoint, b.adj_a);
+  if (fuses_value_output()) {
+    // W_L's gradient and the last hidden layer's dz in one pass, into adj_a as act_backward's.
+    OutLayer o = out_layer(params, b, in.n);
+    o.adjoint = b.out_adjoint;
+    o.g = b.adj_a;
+    o.round_out = tf32_layer(acts - 1);
+    ReduceTarget t;
+    t.add(grads + cfg_.bias_offset(acts - 1), 1);
+    for (int k = 0; k < c; ++k) t.add(grads + cfg_.weight_offset(acts) + size_t(k) * size_t(o.w), 1);
+    ex.out_backward(o, t);
+  } else {
+    weight_grad(acts, b.h[size_t(acts - 1)], b.out_adjoint);
+    input_grad(acts, b.out_adjoint, b.adj_a);
+  }
 
   float* g = b.adj_a;
   float* spare = b.adj_b;
@@ -349,7 +367,7 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
     a.z = b.z[size_t(l)];
     a.g = g;
     a.round_out = tf32_layer(l);  // dz_l feeds layer l's weight and input gradients
-    ex.act_backward(mode_, a, grads + cfg_.bias_offset(l));
+    if (l < acts - 1 || !fuses_value_output()) ex.act_backward(mode_, a, grads + cfg_.bias_offset(l));
     weight_grad(l, l == 0 ? b.input : b.h[size_t(l - 1)], g);
     if (l > 0) {
       input_grad(l, g, spare);
@@ -364,6 +382,22 @@ void DeviceMlp::backward(JetExec& ex, const float* params, const ChunkInput& in,
     add_first_columns(t, cfg_, grads);
     ex.first_backward(mode_, f, t);
   }
+}
+
+OutLayer DeviceMlp::out_layer(const float* params, const MlpBuffers& b, size_t n) const {
+  const int l = activation_layers() - 1;
+  OutLayer o;
+  o.z = b.z[size_t(l)];
+  o.bias = params + cfg_.bias_offset(l);
+  o.n = n;
+  o.w = cfg_.fan_out(l);
+  o.w0 = cfg_.layer_omega0(l);
+  o.act = cfg_.activation;
+  o.W = params + cfg_.weight_offset(l + 1);  // FP32: the output layer never runs in TF32
+  o.b_out = params + cfg_.bias_offset(l + 1);
+  o.c = cfg_.out_dim;
+  o.out = b.out;
+  return o;
 }
 
 RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, const ChunkInput& in,

@@ -83,6 +83,11 @@ class JetExec {
   // rev_grad_phi_terms): phi = *out_bias + the sum into the value row of out (1 + d rows per sample),
   // on the last hidden layer; grad phi into rows 1..d, on layer 0.
   virtual void rev_phi(const RevLayer& a, const float* out_bias, float* out) = 0;
+  // The fused output layer of a Value pass on the jets path (jet_kernels.h's OutLayer): out (bias
+  // included); and dz of the last hidden layer into a.g, its sums (the bias gradient, then W_L's c
+  // rows) added to t.
+  virtual void out_forward(const OutLayer& a) = 0;
+  virtual void out_backward(const OutLayer& a, const ReduceTarget& t) = 0;
   virtual void rev_grad_phi(const RevLayer& a, float* out) = 0;
   virtual void rev_input_gradient(const RevInput& a) = 0;
   virtual void rev_direction(const RevInput& a) = 0;
@@ -162,10 +167,13 @@ struct MlpBuffers {
 // passes per sample where gradient jets take 3(1 + d). The output and its adjoint keep the gradient
 // jets' layout (1 + d rows per sample), so the losses are the same kernels.
 //
-// fused_ends (reverse path only): the first layer on raw coordinates and the one-wide output layer
+// fused_ends: on the reverse path, the first layer on raw coordinates and the one-wide output layer
 // as arithmetic inside the sweeps' elementwise kernels and reductions there (jet_kernels.h's
 // kFuseFirst and kFuseOutput say what each fuses), not as cuBLAS GEMMs with a dimension of 1-3 and a
-// pass over a buffer each. The first layer's only when there is no positional encoding.
+// pass over a buffer each; the first layer's only when there is no positional encoding. On the jets
+// path (whose first layer is always one kernel without an encoding) the output layer of a Value pass
+// with at most kMaxFusedOutputs outputs, beside the last hidden layer's activation (jet_kernels.h's
+// OutLayer), where that layer has a stored z (not a lone fused first layer).
 //
 // weight_grad_slices (S > 1): each weight gradient, a product over the chunk's samples (K = samples,
 // fan_in x fan_out out), runs as S products over equal slices of the samples into partial matrices
@@ -195,8 +203,10 @@ class DeviceMlp {
   // unless its own fused ends take it: reverse_fuses_first()).
   bool fused_first_layer() const { return !reverse_ && cfg_.activation != Activation::ReluPE; }
   // The reverse path's fused ends (the class comment): the output layer's, and the first layer's.
-  bool reverse_fuses_output() const { return fused_ends_; }
-  bool reverse_fuses_first() const { return fused_ends_ && cfg_.activation != Activation::ReluPE; }
+  bool reverse_fuses_output() const { return reverse_ && fused_ends_; }
+  bool reverse_fuses_first() const { return reverse_fuses_output() && cfg_.activation != Activation::ReluPE; }
+  // The jets path's fused output layer (Value mode).
+  bool fuses_value_output() const { return !reverse_ && fused_ends_; }
   int weight_grad_slices() const { return slices_; }
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
@@ -249,6 +259,8 @@ class DeviceMlp {
                         const float* rounded) const;
   // The encoding's Jacobian of a chunk (the reverse path without a fused first layer).
   RevInput rev_input(const MlpBuffers& b, size_t n) const;
+  // The jets path's fused output layer on the last hidden layer's z.
+  OutLayer out_layer(const float* params, const MlpBuffers& b, size_t n) const;
   // Layer l's RevLayer (with W_L as `top` on the last hidden layer, and the fused ends' flags where
   // they apply); `in` and `adjoint` for the fused ends.
   RevLayer rev_layer(int l, const float* params, const MlpBuffers& b, const ChunkInput& in,
@@ -271,7 +283,7 @@ class DeviceMlp {
   JetMode mode_;
   bool tf32_;
   bool reverse_;
-  bool fused_ends_;  // reverse_ and asked for
+  bool fused_ends_;  // asked for, and possible (the class comment)
   int slices_;       // weight_grad_slices, 0 or 1: none
   int rows_;  // output (and for jets every buffer's) rows per sample
 };

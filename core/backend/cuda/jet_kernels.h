@@ -516,6 +516,83 @@ SIREN_UNROLL
   }
 }
 
+// Per-feature values an operation sums over the samples (or, in the warp-per-sample kernels, over
+// the features): at most kMaxFeatureSums, a reverse-path turn on a layer that is both ends (2 + d).
+constexpr int kMaxFeatureSums = 2 + kMaxInDim;
+struct FeatureSums {
+  float v[kMaxFeatureSums] = {};
+};
+
+// ------------------------------------------------- fused output layer (Value mode, jets path)
+
+// The output layer of a Value-mode pass on the jets path as arithmetic beside the last hidden
+// layer's activation (DeviceMlp's fused_ends there), not as cuBLAS GEMMs with a dimension of c (the
+// outputs, 1-4): plain fitting at 65,536 points on an H200 spent 148 us of its 1.19 ms TF32 step in
+// the output layer's three narrow GEMMs and its bias kernels. Per sample s and feature i of the last
+// hidden layer, with z its pre-activation (GEMM output plus bias) and a the loss's adjoint of out:
+//   forward:  out[s][k] = b_L[k] + sum_i W_L[k][i] sigma(z_i), a warp per sample (h is never stored);
+//   backward: dz_i = sigma'(z_i) sum_k W_L[k][i] a[k] (what the activation adjoint makes of
+//             W_L^T a), with the sums over samples of dz_i (the bias gradient) and of a[k] sigma(z_i)
+//             (W_L's gradient, row k).
+constexpr int kMaxFusedOutputs = kMaxFeatureSums - 1;
+struct OutLayer {
+  const float* z = nullptr;     // the last hidden layer's GEMM output (without the bias), n x w
+  const float* bias = nullptr;  // its bias
+  size_t n = 0;
+  int w = 0;
+  float w0 = 0;
+  Activation act = Activation::Sine;
+  const float* W = nullptr;      // W_L, c x w row-major
+  const float* b_out = nullptr;  // b_L
+  int c = 0;                     // outputs, at most kMaxFusedOutputs
+  float* out = nullptr;              // forward: n x c
+  const float* adjoint = nullptr;    // backward: the loss's adjoint of out, n x c
+  float* g = nullptr;                // backward: dLoss/dz of the last hidden layer, n x w
+  bool round_out = false;            // backward: dz feeds TF32 GEMMs, store it rounded (not the sums)
+};
+struct OutIn {
+  float z = 0.0f;                      // bias included
+  float a[kMaxFusedOutputs] = {};      // backward: the sample's adjoint
+};
+template <bool BACKWARD>
+SIREN_HD OutIn out_load(const OutLayer& a, size_t s, int i) {
+  OutIn r;
+  r.z = a.z[s * size_t(a.w) + size_t(i)] + a.bias[i];
+  if constexpr (BACKWARD) {
+    const float* adj = a.adjoint + s * size_t(a.c);
+SIREN_UNROLL
+    for (int k = 0; k < kMaxFusedOutputs; ++k) r.a[k] = k < a.c ? adj[k] : 0.0f;
+  }
+  return r;
+}
+// Feature i's terms of the sample's outputs: W_L[k][i] sigma(z_i).
+template <bool SINE>
+SIREN_HD FeatureSums out_forward_terms(const OutLayer& a, int i, const OutIn& in) {
+  const float h = derivs_of<SINE>(a.act, in.z, a.w0).f;
+  FeatureSums r;
+SIREN_UNROLL
+  for (int k = 0; k < kMaxFusedOutputs; ++k)
+    if (k < a.c) r.v[k] = a.W[size_t(k) * size_t(a.w) + size_t(i)] * h;
+  return r;
+}
+// Stores dz_i; returns the bias gradient's term, then W_L's row k's.
+template <bool SINE>
+SIREN_HD FeatureSums out_backward_store(const OutLayer& a, size_t s, int i, const OutIn& in) {
+  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  float g = 0.0f;
+SIREN_UNROLL
+  for (int k = 0; k < kMaxFusedOutputs; ++k)
+    if (k < a.c) g += a.W[size_t(k) * size_t(a.w) + size_t(i)] * in.a[k];
+  const float dz = g * q.d1;  // as act_value_adjoint_store
+  a.g[s * size_t(a.w) + size_t(i)] = maybe_tf32(dz, a.round_out);
+  FeatureSums r;
+  r.v[0] = dz;
+SIREN_UNROLL
+  for (int k = 0; k < kMaxFusedOutputs; ++k)
+    if (k < a.c) r.v[1 + k] = in.a[k] * q.f;
+  return r;
+}
+
 // ------------------------------------------- reverse-mode input gradient (one-output networks)
 
 // DeviceMlp's reverse path (core/backend/cpu/mlp_reverse_gradient.h has the derivation): phi and
@@ -586,11 +663,6 @@ constexpr int kRevMaxSums = OP == RevOp::Down ? 1 + ((FUSE & kFuseFirst) ? kMaxI
                             : OP == RevOp::Up ? ((FUSE & kFuseOutput) ? 1 : 0) + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
                             : OP == RevOp::Turn ? 2 + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
                                                 : 0;
-// The most sums one operation returns: a turn on a layer that is both ends (2 + d).
-constexpr int kMaxFeatureSums = 2 + kMaxInDim;
-struct RevSums {
-  float v[kMaxFeatureSums] = {};
-};
 
 // Each operation in two halves, its loads (rev_load: z, g or top, the operation's third input: dbar
 // for up, hbar for down, and what the fused ends read) and the rest (rev_*_store), for the kernels'
@@ -654,12 +726,12 @@ SIREN_HD void rev_delta_store(const RevLayer& a, size_t s, int i, const RevIn& i
 }
 
 template <bool SINE, int FUSE = 0>
-SIREN_HD RevSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+SIREN_HD FeatureSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   a.g[k] = in.x * in.g * q.d2;
   const float gbar = in.x * q.d1;
-  RevSums r;
+  FeatureSums r;
   int at = 0;
   if constexpr ((FUSE & kFuseOutput) != 0) {
     r.v[at++] = gbar + in.phibar * q.f;  // W_L's gradient: through g_(L-1) = W_L, and phi = W_L h + b_L
@@ -681,7 +753,7 @@ SIREN_UNROLL
 // otherwise store zbar for the layer's GEMMs.
 template <int FUSE>
 SIREN_HD void rev_zbar_out(const RevLayer& a, size_t s, int i, const RevIn& in, float zb, float delta, int at,
-                           RevSums& r) {
+                           FeatureSums& r) {
   if constexpr ((FUSE & kFuseFirst) != 0) {
 SIREN_UNROLL
     for (int c = 0; c < kMaxInDim; ++c)
@@ -695,10 +767,10 @@ SIREN_UNROLL
 }
 
 template <bool SINE, int FUSE = 0>
-SIREN_HD RevSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+SIREN_HD FeatureSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float zb = in.x * q.d1 + in.g;
-  RevSums r;
+  FeatureSums r;
   r.v[0] = zb;
   rev_zbar_out<FUSE>(a, s, i, in, zb, 0.0f, 1, r);  // down's in.v is zero: no share from up
   return r;
@@ -709,13 +781,13 @@ SIREN_HD RevSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn&
 // same products as rev_up_store's and rev_down_store's, so that only the order of the sums changes:
 // up's share of zbar (what up would store in g) goes straight into zbar.
 template <bool SINE, int FUSE>
-SIREN_HD RevSums rev_turn_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+SIREN_HD FeatureSums rev_turn_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float up_share = in.x * in.g * q.d2;
   const float gbar = in.x * q.d1;
   const float hbar = in.g * in.phibar;  // W_L^T phibar, as rev_load<Down> has it
   const float zb = hbar * q.d1 + up_share;
-  RevSums r;
+  FeatureSums r;
   r.v[0] = gbar + in.phibar * q.f;  // W_L's gradient, as rev_up_store's
   r.v[1] = zb;                      // the bias gradient
   rev_zbar_out<FUSE>(a, s, i, in, zb, in.g * q.d1, 2, r);  // delta, as rev_up_store's
@@ -742,10 +814,10 @@ SIREN_HD float rev_phi_store(const RevLayer& a, size_t s, int i, const RevIn& in
 // Its loads are rev_load<Delta>'s, kept apart for the kernel's batches (it stores nothing: the
 // batches only keep a lane's loads in flight together).
 template <bool SINE>
-SIREN_HD RevSums rev_grad_phi_terms(const RevLayer& a, int i, const RevIn& in) {
+SIREN_HD FeatureSums rev_grad_phi_terms(const RevLayer& a, int i, const RevIn& in) {
   const float delta = in.g * derivs_of<SINE>(a.act, in.z, a.w0).d1;  // as rev_delta_store
   const float* wi = a.first.W + size_t(i) * size_t(a.d);
-  RevSums r;
+  FeatureSums r;
 SIREN_UNROLL
   for (int k = 0; k < kMaxInDim; ++k)
     if (k < a.d) r.v[k] = delta * wi[k];

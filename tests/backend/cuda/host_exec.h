@@ -222,10 +222,41 @@ class HostExec : public JetExec {
       batched_samples<kFeatureBatch>(
           0, 1, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, kFuseFirst>(a, s, int(i)); },
           [&](size_t i, const RevIn& in) {
-            const RevSums r = sine ? rev_grad_phi_terms<true>(a, int(i), in) : rev_grad_phi_terms<false>(a, int(i), in);
+            const FeatureSums r = sine ? rev_grad_phi_terms<true>(a, int(i), in) : rev_grad_phi_terms<false>(a, int(i), in);
             for (int k = 0; k < a.d; ++k) acc[k] += r.v[k];
           });
       for (int k = 0; k < a.d; ++k) out[s * size_t(1 + a.d) + 1 + size_t(k)] = float(acc[k]);
+    }
+  }
+
+  // As cuda_exec.cu's out_forward_kernel (per sample, the features in the lanes' batches; sums in
+  // double) and out_backward_kernel (per feature, the samples in batches).
+  void out_forward(const OutLayer& a) override {
+    if (a.c < 1 || a.c > kMaxFusedOutputs) throw Error("out_forward: 1 to 4 outputs");
+    const bool sine = a.act == Activation::Sine;
+    for (size_t s = 0; s < a.n; ++s) {
+      double acc[kMaxFusedOutputs] = {};
+      batched_samples<kFeatureBatch>(
+          0, 1, size_t(a.w), [&](size_t i) { return out_load<false>(a, s, int(i)); },
+          [&](size_t i, const OutIn& in) {
+            const FeatureSums r = sine ? out_forward_terms<true>(a, int(i), in) : out_forward_terms<false>(a, int(i), in);
+            for (int k = 0; k < a.c; ++k) acc[k] += r.v[k];
+          });
+      for (int k = 0; k < a.c; ++k) a.out[s * size_t(a.c) + size_t(k)] = float(acc[k] + double(a.b_out[k]));
+    }
+  }
+  void out_backward(const OutLayer& a, const ReduceTarget& t) override {
+    if (a.c < 1 || a.c > kMaxFusedOutputs || t.quantities != 1 + a.c) throw Error("out_backward: sums and targets");
+    const bool sine = a.act == Activation::Sine;
+    for (int i = 0; i < a.w; ++i) {
+      double acc[kMaxFeatureSums] = {};
+      batched_samples(
+          0, 1, a.n, [&](size_t s) { return out_load<true>(a, s, i); },
+          [&](size_t s, const OutIn& in) {
+            const FeatureSums r = sine ? out_backward_store<true>(a, s, i, in) : out_backward_store<false>(a, s, i, in);
+            for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
+          });
+      for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
     }
   }
 
@@ -262,7 +293,7 @@ class HostExec : public JetExec {
         batched_samples(
             0, 1, a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i); },
             [&](size_t s, const RevIn& in) {
-              RevSums r;
+              FeatureSums r;
               if constexpr (OP == RevOp::Delta)
                 sine ? rev_delta_store<true>(a, s, i, in) : rev_delta_store<false>(a, s, i, in);
               else if constexpr (OP == RevOp::Up)

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/backend/cpu/cpu_backend.h"
@@ -169,18 +170,23 @@ TEST_P(Emulation, ForwardMatchesCpuDoubleInEveryMode) {
   const std::vector<float> x = uniform(n * size_t(cfg.in_dim), -1.0f, 1.0f, 11);
   for (JetMode mode : {JetMode::Value, JetMode::Gradient, JetMode::Laplacian}) {
     const std::vector<double> ref = reference_out(cfg, p, x, n, mode);
-    const DeviceMlp mlp(cfg, mode);
-    for (bool training : {true, false}) {  // training buffers, and inference's aliased ping-pong
-      std::vector<float> work(mlp.floats_needed(n, training), std::nanf(""));
-      const cuda::MlpBuffers b = mlp.carve(work.data(), n, training);
-      HostExec ex;
-      cuda::ChunkInput in;
-      in.coords = x.data();
-      in.n = n;
-      mlp.forward(ex, p.data(), in, b);
-      const std::vector<float> out(b.out, b.out + ref.size());
-      EXPECT_LT(rel_err(out, ref), 1e-5) << "mode " << int(mode) << (training ? " training" : " inference");
-      EXPECT_EQ(ex.gemms, cfg.num_linear_layers() - (mlp.fused_first_layer() ? 1 : 0));
+    for (bool fused : {false, true}) {  // fused ends: the Value pass's output layer
+      const DeviceMlp mlp(cfg, mode, false, false, fused);
+      ASSERT_EQ(mlp.fuses_value_output(), fused && mode == JetMode::Value);
+      for (bool training : {true, false}) {  // training buffers, and inference's aliased ping-pong
+        std::vector<float> work(mlp.floats_needed(n, training), std::nanf(""));
+        const cuda::MlpBuffers b = mlp.carve(work.data(), n, training);
+        HostExec ex;
+        cuda::ChunkInput in;
+        in.coords = x.data();
+        in.n = n;
+        mlp.forward(ex, p.data(), in, b);
+        const std::vector<float> out(b.out, b.out + ref.size());
+        EXPECT_LT(rel_err(out, ref), 1e-5) << "mode " << int(mode) << (training ? " training" : " inference")
+                                           << (fused ? ", fused" : "");
+        EXPECT_EQ(ex.gemms, cfg.num_linear_layers() - (mlp.fused_first_layer() ? 1 : 0) -
+                                (mlp.fuses_value_output() ? 1 : 0));
+      }
     }
   }
 }
@@ -235,10 +241,12 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
     const ReferencePass ref = reference_training(cfg, p, b.coords.data(), batch, mode, [&](const double* out, double* adj) {
       return squared_error<double>(kind, cfg.in_dim, cfg.out_dim, out, b.targets.data(), batch, scale, adj);
     });
-    const EmulatedPass em =
-        emulated_training(DeviceMlp(cfg, mode), p, training_view(coords, targets, kind), index.data(), batch, capacity);
-    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(kind);
-    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(kind);
+    for (bool fused : {false, true}) {  // fused ends: the Value loss's output layer
+      const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, false, false, fused), p,
+                                                training_view(coords, targets, kind), index.data(), batch, capacity);
+      EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(kind) << (fused ? ", fused" : "");
+      EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(kind) << (fused ? ", fused" : "");
+    }
   }
 }
 
@@ -658,16 +666,19 @@ TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
       const ReferencePass ref = reference_training(cfg, p, coords.data(), n, mode, [&](const double* out, double* adj) {
         return squared_error<double>(kind, 2, 3, out, targets.data(), n, 1.0 / (double(n) * 3), adj);
       });
-      const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, /*tf32=*/true), p,
-                                                training_view(coords, targets, kind), nullptr, n, n);
-      EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
-      const double out_err = rel_err(std::vector<float>(em.buffers.out, em.buffers.out + ref.out.size()), ref.out);
-      const double grad_err = rel_err(em.grads, ref.grads);
-      EXPECT_LT(out_err, 2e-3) << hidden << " " << to_string(kind);
-      EXPECT_LT(grad_err, 2e-3) << hidden << " " << to_string(kind);
-      EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
-      std::printf("TF32 emulation, width %d, %s loss: output %.2e, gradient %.2e relative to double\n", hidden,
-                  to_string(kind), out_err, grad_err);
+      for (bool fused : {false, true}) {  // fused ends: the Value loss's output layer
+        if (fused && kind != LossKind::Value) continue;
+        const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, /*tf32=*/true, false, fused), p,
+                                                  training_view(coords, targets, kind), nullptr, n, n);
+        EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
+        const double out_err = rel_err(std::vector<float>(em.buffers.out, em.buffers.out + ref.out.size()), ref.out);
+        const double grad_err = rel_err(em.grads, ref.grads);
+        EXPECT_LT(out_err, 2e-3) << hidden << " " << to_string(kind);
+        EXPECT_LT(grad_err, 2e-3) << hidden << " " << to_string(kind);
+        EXPECT_GT(grad_err, 1e-6) << "TF32 was not emulated";
+        std::printf("TF32 emulation, width %d, %s loss%s: output %.2e, gradient %.2e relative to double\n", hidden,
+                    to_string(kind), fused ? " (fused output)" : "", out_err, grad_err);
+      }
     }
   }
 }
@@ -707,7 +718,9 @@ TEST(EmulationBuffers, CarvedBuffersAreAlignedDisjointAndInside) {
     cfg.pe_frequencies = act == Activation::ReluPE ? 4 : 0;
     for (JetMode mode : {JetMode::Value, JetMode::Laplacian})
       for (bool training : {true, false}) {
-        const DeviceMlp mlp(cfg, mode);
+        // Five outputs: too many for the fused output layer (which takes four), so its h stays.
+        const DeviceMlp mlp(cfg, mode, false, false, /*fused_ends=*/true);
+        ASSERT_FALSE(mlp.fuses_value_output());
         const size_t cap = 101, rows = cap * size_t(mlp.rows_per_sample());
         const size_t total = mlp.floats_needed(cap, training);
         std::vector<float> work(total);
@@ -742,6 +755,46 @@ TEST(EmulationBuffers, CarvedBuffersAreAlignedDisjointAndInside) {
           for (int a = 0; a < mlp.activation_layers(); ++a) EXPECT_EQ(b.z[size_t(a)], b.h[size_t(a)]);
         }
       }
+  }
+}
+
+// The jets path's fused output layer (fused_ends) where it applies: Value passes of 1-4 outputs whose
+// last hidden layer has a stored z (not a lone fused first layer). There no output GEMM is left and
+// the last hidden layer's h is never stored; the gradient is the reference's, four outputs and a lone
+// (unfused) relu-pe layer included.
+TEST(EmulationFusedOutput, WhereItAppliesNoOutputGemmAndTheReferenceGradient) {
+  auto net = [](Activation act, int out_dim, int layers) {
+    NetworkConfig cfg = test_support::case_network({act, 2}, out_dim, 24, layers);
+    return cfg;
+  };
+  EXPECT_TRUE(DeviceMlp(net(Activation::Sine, 4, 1), JetMode::Value, false, false, true).fuses_value_output());
+  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 5, 1), JetMode::Value, false, false, true).fuses_value_output());
+  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 0), JetMode::Value, false, false, true).fuses_value_output());
+  EXPECT_TRUE(DeviceMlp(net(Activation::ReluPE, 3, 0), JetMode::Value, false, false, true).fuses_value_output());
+  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 1), JetMode::Gradient, false, false, true).fuses_value_output());
+  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 1), JetMode::Value, false, false, false).fuses_value_output());
+
+  for (const auto& [act, out_dim, layers] :
+       {std::tuple{Activation::Sine, 4, 1}, {Activation::ReluPE, 3, 0}, {Activation::Tanh, 1, 2}}) {
+    NetworkConfig cfg = net(act, out_dim, layers);
+    const std::vector<float> p = init_parameters(cfg, 17);
+    const size_t n = 90, capacity = 40;
+    const std::vector<float> coords = uniform(n * 2, -1.0f, 1.0f, 41);
+    const std::vector<float> targets = uniform(n * size_t(out_dim), -1.0f, 1.0f, 42);
+    const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Value, [&](const double* out, double* adj) {
+      return squared_error<double>(LossKind::Value, 2, out_dim, out, targets.data(), n, 1.0 / (double(n) * out_dim), adj);
+    });
+    const DeviceMlp mlp(cfg, JetMode::Value, false, false, true);
+    ASSERT_TRUE(mlp.fuses_value_output());
+    const EmulatedPass em =
+        emulated_training(mlp, p, training_view(coords, targets, LossKind::Value), nullptr, n, capacity);
+    const std::string name = std::string(to_string(act)) + ", " + std::to_string(out_dim) + " outputs";
+    EXPECT_EQ(em.buffers.h[size_t(mlp.activation_layers() - 1)], nullptr) << name;
+    EXPECT_EQ(em.narrow_gemms, 0) << name << ": the output layer's products are fused";
+    EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << name;
+    EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
+    EXPECT_LT(mlp.floats_needed(capacity, true),
+              DeviceMlp(cfg, JetMode::Value).floats_needed(capacity, true)) << name << ": one buffer fewer";
   }
 }
 
