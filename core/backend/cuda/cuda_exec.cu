@@ -261,17 +261,21 @@ __global__ void __launch_bounds__(kThreads) out_forward_kernel(OutLayer a) {
   const int lane = int(threadIdx.x % kWarp);
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {  // the same s across the warp
     float acc[kMaxFusedOutputs] = {};
+    // The lane's features change with each batch; their columns of W_L are read after the batch's
+    // loads of z (from cache: the lanes read consecutive columns), which keeps the batch's registers
+    // to z alone.
     batched_samples<kFeatureBatch>(
-        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return out_load<false>(a, s, int(i)); },
+        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return out_load<false>(a, s, int(i), a.bias[i]); },
         [&](size_t i, const OutIn& in) {
-          const FeatureSums r = out_forward_terms<SINE>(a, int(i), in);
+          const FeatureSums r = out_forward_terms<SINE>(a, in, out_feature(a, int(i)));
 #pragma unroll
           for (int k = 0; k < kMaxFusedOutputs; ++k) acc[k] += r.v[k];
         });
 #pragma unroll
     for (int k = 0; k < kMaxFusedOutputs; ++k) {
-      const float v = warp_sum(acc[k]);  // every lane, every k: the shuffles need the whole warp
-      if (lane == 0 && k < a.c) a.out[s * size_t(a.c) + size_t(k)] = v + a.b_out[k];
+      if (k >= a.c) break;  // a.c is the same across the warp: the shuffles stay whole-warp
+      const float v = warp_sum(acc[k]);
+      if (lane == 0) a.out[s * size_t(a.c) + size_t(k)] = v + a.b_out[k];
     }
   }
 }
@@ -283,14 +287,16 @@ __global__ void __launch_bounds__(kThreads) out_backward_kernel(OutLayer a, floa
   const int i = feature();
   const bool live = i < a.w;
   float acc[kSums] = {};
-  if (live)
+  if (live) {
+    const OutFeature f = out_feature(a, i);  // the thread's feature, for all its samples
     sample_loop(
-        a.n, [&](size_t s) { return out_load<true>(a, s, i); },
+        a.n, [&](size_t s) { return out_load<true>(a, s, i, f.bias); },
         [&](size_t s, const OutIn& in) {
-          const FeatureSums r = out_backward_store<SINE>(a, s, i, in);
+          const FeatureSums r = out_backward_store<SINE>(a, s, i, in, f);
 #pragma unroll
           for (int q = 0; q < kSums; ++q) acc[q] += r.v[q];
         });
+  }
   // Partials layout: [block][quantity][feature].
   const int quantities = 1 + a.c;
 #pragma unroll
@@ -723,7 +729,7 @@ void CudaExec::out_backward(const OutLayer& a, const ReduceTarget& t) {
   launched("output adjoint kernel, fused end");
   reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
       partials_, int(tl.grid.y), a.w, t);
-  launched("fused ends' gradient reduction");
+  launched("fused output gradient reduction");
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {

@@ -171,7 +171,7 @@ struct MlpBuffers {
 // as arithmetic inside the sweeps' elementwise kernels and reductions there (jet_kernels.h's
 // kFuseFirst and kFuseOutput say what each fuses), not as cuBLAS GEMMs with a dimension of 1-3 and a
 // pass over a buffer each; the first layer's only when there is no positional encoding. On the jets
-// path (whose first layer is always one kernel without an encoding) the output layer of a Value pass
+// path (whose first layer without an encoding is one kernel anyway) the output layer of a Value pass
 // with at most kMaxFusedOutputs outputs, beside the last hidden layer's activation (jet_kernels.h's
 // OutLayer), where that layer has a stored z (not a lone fused first layer).
 //

@@ -517,8 +517,10 @@ SIREN_UNROLL
 }
 
 // Per-feature values an operation sums over the samples (or, in the warp-per-sample kernels, over
-// the features): at most kMaxFeatureSums, a reverse-path turn on a layer that is both ends (2 + d).
-constexpr int kMaxFeatureSums = 2 + kMaxInDim;
+// the features): at most kMaxFeatureSums, the most of a reverse-path turn on a layer that is both
+// ends (2 + d) and the jets path's fused output layer (1 + c, c at most kMaxFusedOutputs).
+constexpr int kMaxFusedOutputs = 4;
+constexpr int kMaxFeatureSums = 2 + kMaxInDim > 1 + kMaxFusedOutputs ? 2 + kMaxInDim : 1 + kMaxFusedOutputs;
 struct FeatureSums {
   float v[kMaxFeatureSums] = {};
 };
@@ -534,7 +536,6 @@ struct FeatureSums {
 //   backward: dz_i = sigma'(z_i) sum_k W_L[k][i] a[k] (what the activation adjoint makes of
 //             W_L^T a), with the sums over samples of dz_i (the bias gradient) and of a[k] sigma(z_i)
 //             (W_L's gradient, row k).
-constexpr int kMaxFusedOutputs = kMaxFeatureSums - 1;
 struct OutLayer {
   const float* z = nullptr;     // the last hidden layer's GEMM output (without the bias), n x w
   const float* bias = nullptr;  // its bias
@@ -554,10 +555,24 @@ struct OutIn {
   float z = 0.0f;                      // bias included
   float a[kMaxFusedOutputs] = {};      // backward: the sample's adjoint
 };
+// What feature i reads for every sample: its bias and its column of W_L, loaded once by a thread
+// that keeps the feature (the adjoint's kernel: a store through a.g, which may alias them as far as
+// the compiler knows, would otherwise make it load them again for each sample).
+struct OutFeature {
+  float bias = 0.0f;
+  float W[kMaxFusedOutputs] = {};
+};
+SIREN_HD OutFeature out_feature(const OutLayer& a, int i) {
+  OutFeature f;
+  f.bias = a.bias[i];
+SIREN_UNROLL
+  for (int k = 0; k < kMaxFusedOutputs; ++k) f.W[k] = k < a.c ? a.W[size_t(k) * size_t(a.w) + size_t(i)] : 0.0f;
+  return f;
+}
 template <bool BACKWARD>
-SIREN_HD OutIn out_load(const OutLayer& a, size_t s, int i) {
+SIREN_HD OutIn out_load(const OutLayer& a, size_t s, int i, float bias) {
   OutIn r;
-  r.z = a.z[s * size_t(a.w) + size_t(i)] + a.bias[i];
+  r.z = a.z[s * size_t(a.w) + size_t(i)] + bias;
   if constexpr (BACKWARD) {
     const float* adj = a.adjoint + s * size_t(a.c);
 SIREN_UNROLL
@@ -567,22 +582,22 @@ SIREN_UNROLL
 }
 // Feature i's terms of the sample's outputs: W_L[k][i] sigma(z_i).
 template <bool SINE>
-SIREN_HD FeatureSums out_forward_terms(const OutLayer& a, int i, const OutIn& in) {
+SIREN_HD FeatureSums out_forward_terms(const OutLayer& a, const OutIn& in, const OutFeature& f) {
   const float h = derivs_of<SINE>(a.act, in.z, a.w0).f;
   FeatureSums r;
 SIREN_UNROLL
   for (int k = 0; k < kMaxFusedOutputs; ++k)
-    if (k < a.c) r.v[k] = a.W[size_t(k) * size_t(a.w) + size_t(i)] * h;
+    if (k < a.c) r.v[k] = f.W[k] * h;
   return r;
 }
 // Stores dz_i; returns the bias gradient's term, then W_L's row k's.
 template <bool SINE>
-SIREN_HD FeatureSums out_backward_store(const OutLayer& a, size_t s, int i, const OutIn& in) {
+SIREN_HD FeatureSums out_backward_store(const OutLayer& a, size_t s, int i, const OutIn& in, const OutFeature& f) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   float g = 0.0f;
 SIREN_UNROLL
   for (int k = 0; k < kMaxFusedOutputs; ++k)
-    if (k < a.c) g += a.W[size_t(k) * size_t(a.w) + size_t(i)] * in.a[k];
+    if (k < a.c) g += f.W[k] * in.a[k];
   const float dz = g * q.d1;  // as act_value_adjoint_store
   a.g[s * size_t(a.w) + size_t(i)] = maybe_tf32(dz, a.round_out);
   FeatureSums r;

@@ -151,9 +151,9 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
 }
 
 // How one-output Gradient-mode passes run: gradient jets, the reverse path, or the reverse path with
-// its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends); Fused also fuses the
-// jets path's output layer in Value passes (CudaOptions::fused_value_output).
-enum class Path { Jets, Reverse, Fused };
+// its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends); FusedValue: the
+// defaults with the jets path's output layer fused in Value passes (CudaOptions::fused_value_output).
+enum class Path { Jets, Reverse, Fused, FusedValue };
 
 std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
                                                 Path path = Path::Jets, size_t max_chunk = 0) {
@@ -163,8 +163,8 @@ std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 
   o.max_chunk_samples = max_chunk;
   o.graphs = graphs;
   o.reverse_mode_gradient = path != Path::Jets;
-  o.reverse_fused_ends = path == Path::Fused;
-  o.fused_value_output = path == Path::Fused;
+  o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue;
+  o.fused_value_output = path == Path::FusedValue;
   return std::make_unique<cuda::CudaBackend>(o);
 }
 
@@ -723,11 +723,11 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     // The jets path's fused output layer (Value passes: training and evaluate) on the reference
     // network's three outputs, and on one output of a tanh network wider than a block (320).
     v.emplace_back("value-fused/reference/gradient",
-                   [](Precision p) { return check_gradient(reference_network(), 4096, p, Path::Fused); });
+                   [](Precision p) { return check_gradient(reference_network(), 4096, p, Path::FusedValue); });
     v.emplace_back("value-fused/reference/evaluate",
-                   [](Precision p) { return check_evaluate(reference_network(), 4096, p, Path::Fused); });
+                   [](Precision p) { return check_evaluate(reference_network(), 4096, p, Path::FusedValue); });
     v.emplace_back("value-fused/tanh/2d-wide", [](Precision p) {
-      return check_gradient(one_output(Activation::Tanh, 2, 320), 1501, p, Path::Fused);
+      return check_gradient(one_output(Activation::Tanh, 2, 320), 1501, p, Path::FusedValue);
     });
     // Sliced weight gradients on the jets (the reference network, value and Laplacian losses) and
     // on the reverse path with its fused ends (SDF).

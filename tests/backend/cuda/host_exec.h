@@ -236,12 +236,12 @@ class HostExec : public JetExec {
     const bool sine = a.act == Activation::Sine;
     for (size_t s = 0; s < a.n; ++s) {
       double acc[kMaxFusedOutputs] = {};
-      batched_samples<kFeatureBatch>(
-          0, 1, size_t(a.w), [&](size_t i) { return out_load<false>(a, s, int(i)); },
-          [&](size_t i, const OutIn& in) {
-            const FeatureSums r = sine ? out_forward_terms<true>(a, int(i), in) : out_forward_terms<false>(a, int(i), in);
-            for (int k = 0; k < a.c; ++k) acc[k] += r.v[k];
-          });
+      for (int i = 0; i < a.w; ++i) {  // no stores among the loads: batches change nothing here
+        const OutFeature f = out_feature(a, i);
+        const OutIn in = out_load<false>(a, s, i, f.bias);
+        const FeatureSums r = sine ? out_forward_terms<true>(a, in, f) : out_forward_terms<false>(a, in, f);
+        for (int k = 0; k < a.c; ++k) acc[k] += r.v[k];
+      }
       for (int k = 0; k < a.c; ++k) a.out[s * size_t(a.c) + size_t(k)] = float(acc[k] + double(a.b_out[k]));
     }
   }
@@ -250,10 +250,12 @@ class HostExec : public JetExec {
     const bool sine = a.act == Activation::Sine;
     for (int i = 0; i < a.w; ++i) {
       double acc[kMaxFeatureSums] = {};
+      const OutFeature f = out_feature(a, i);
       batched_samples(
-          0, 1, a.n, [&](size_t s) { return out_load<true>(a, s, i); },
+          0, 1, a.n, [&](size_t s) { return out_load<true>(a, s, i, f.bias); },
           [&](size_t s, const OutIn& in) {
-            const FeatureSums r = sine ? out_backward_store<true>(a, s, i, in) : out_backward_store<false>(a, s, i, in);
+            const FeatureSums r =
+                sine ? out_backward_store<true>(a, s, i, in, f) : out_backward_store<false>(a, s, i, in, f);
             for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
           });
       for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
