@@ -121,8 +121,9 @@ template <int MODE, bool SINE>
 __global__ void __launch_bounds__(kThreads) first_forward_kernel(FirstLayer a) {
   const int i = feature();
   if (i >= a.w) return;
+  const FirstFeature f = first_feature(a, i);  // the thread's feature, for all its samples
   sample_loop(
-      a.n, [&](size_t s) { return first_pre(a, s, i); },
+      a.n, [&](size_t s) { return first_pre(a, s, f); },
       [&](size_t s, const FirstPre& p) { first_forward_store<MODE, SINE>(a, s, i, p); });
 }
 
@@ -138,8 +139,9 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
   };
   if (live) {
     if constexpr (MODE == int(JetMode::Value)) {
+      const FirstFeature f = first_feature(a, i);  // the thread's feature, for all its samples
       sample_loop(
-          a.n, [&](size_t s) { return first_value_adjoint_load(a, s, i); },
+          a.n, [&](size_t s) { return first_value_adjoint_load(a, s, i, f); },
           [&](size_t, const FirstValueAdjIn& in) { add(first_value_adjoint_grads<SINE>(a, in)); });
     } else {
       for (size_t s = first_sample(); s < a.n; s += sample_stride()) add(first_backward_at<MODE, SINE>(a, s, i));
@@ -181,9 +183,13 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
   const int i = feature();
   const bool live = i < a.w;
   float acc[kSums] = {};
+  // A fused first layer's constants of the thread's feature, loaded once for all its samples.
+  FirstFeature ff;
+  if constexpr ((FUSE & kFuseFirst) != 0)
+    if (live) ff = first_feature(a.first, i);
   if (live)
     sample_loop(
-        a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i); },
+        a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i, (FUSE & kFuseFirst) ? &ff : nullptr); },
         [&](size_t s, const RevIn& in) {
           FeatureSums r;
           if constexpr (OP == RevOp::Up)

@@ -376,20 +376,35 @@ struct FirstPre {
   float dz[kMaxInDim];  // D_k z = W[i][k]
 };
 
-SIREN_HD FirstPre first_pre(const FirstLayer& a, size_t s, int i) {
+// Feature i's weights and bias: what a kernel whose thread keeps one feature loads once (with stores
+// among its loads, through pointers that may alias them as far as the compiler knows, it would
+// otherwise load them again for every sample).
+struct FirstFeature {
+  float b = 0.0f;
+  float w[kMaxInDim] = {};
+};
+SIREN_HD FirstFeature first_feature(const FirstLayer& a, int i) {
+  FirstFeature f;
+  f.b = a.b[i];
+  const float* wi = a.W + size_t(i) * size_t(a.d);
+SIREN_UNROLL
+  for (int k = 0; k < kMaxInDim; ++k) f.w[k] = k < a.d ? wi[k] : 0.0f;
+  return f;
+}
+SIREN_HD FirstPre first_pre(const FirstLayer& a, size_t s, const FirstFeature& f) {
   FirstPre p;
   const float* x = a.coords + sample_id(a.index, a.base, s) * size_t(a.d);
-  const float* wi = a.W + size_t(i) * size_t(a.d);
-  float z = a.b[i];
+  float z = f.b;
 SIREN_UNROLL
   for (int k = 0; k < kMaxInDim; ++k) {
     p.x[k] = k < a.d ? x[k] : 0.0f;
-    p.dz[k] = k < a.d ? wi[k] : 0.0f;
+    p.dz[k] = f.w[k];
     z += p.dz[k] * p.x[k];
   }
   p.z = z;
   return p;
 }
+SIREN_HD FirstPre first_pre(const FirstLayer& a, size_t s, int i) { return first_pre(a, s, first_feature(a, i)); }
 
 // The forward of one (sample, feature) from its loads (first_pre), apart for the kernel's batches.
 template <int MODE, bool SINE>
@@ -423,8 +438,8 @@ struct FirstValueAdjIn {
   float z = 0.0f, g = 0.0f;
   float x[kMaxInDim] = {};
 };
-SIREN_HD FirstValueAdjIn first_value_adjoint_load(const FirstLayer& a, size_t s, int i) {
-  const FirstPre p = first_pre(a, s, i);
+SIREN_HD FirstValueAdjIn first_value_adjoint_load(const FirstLayer& a, size_t s, int i, const FirstFeature& f) {
+  const FirstPre p = first_pre(a, s, f);
   FirstValueAdjIn in;
   in.z = p.z;
   in.g = a.g[s * size_t(a.w) + size_t(i)];
@@ -444,7 +459,8 @@ SIREN_UNROLL
 
 template <int MODE, bool SINE>
 SIREN_HD FirstGrads first_backward_at(const FirstLayer& a, size_t s, int i) {
-  if constexpr (MODE == int(JetMode::Value)) return first_value_adjoint_grads<SINE>(a, first_value_adjoint_load(a, s, i));
+  if constexpr (MODE == int(JetMode::Value))
+    return first_value_adjoint_grads<SINE>(a, first_value_adjoint_load(a, s, i, first_feature(a, i)));
   const JetMode mode = JetMode(MODE);
   const int rows = rows_of(mode, a.d);
   const size_t w = size_t(a.w);
@@ -692,12 +708,16 @@ struct RevIn {
 // Sample s's row of the loss's adjoint (phi's, then grad phi's d).
 SIREN_HD const float* rev_adjoint(const RevLayer& a, size_t s) { return a.adjoint + s * size_t(1 + a.d); }
 
+// ff: with kFuseFirst, feature i's first-layer constants where the caller loaded them once (null:
+// loaded here).
 template <RevOp OP, int FUSE = 0>
-SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i) {
+SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i, const FirstFeature* ff = nullptr) {
   const size_t k = s * size_t(a.w) + size_t(i);
   RevIn r;
+  FirstFeature f;
   if constexpr ((FUSE & kFuseFirst) != 0) {
-    const FirstPre p = first_pre(a.first, s, i);  // the forward's z, bit for bit (first_forward_store)
+    f = ff ? *ff : first_feature(a.first, i);
+    const FirstPre p = first_pre(a.first, s, f);  // the forward's z, bit for bit (first_forward_store)
     r.z = p.z;
     if constexpr (OP == RevOp::Down || OP == RevOp::Turn) {
 SIREN_UNROLL
@@ -712,12 +732,11 @@ SIREN_UNROLL
   if constexpr (OP == RevOp::Up || OP == RevOp::Turn) {
     if constexpr ((FUSE & kFuseFirst) != 0) {
       const float* adj = rev_adjoint(a, s);
-      const float* wi = a.first.W + size_t(i) * size_t(a.d);
       float dbar = 0.0f;
 SIREN_UNROLL
       for (int c = 0; c < kMaxInDim; ++c) {
         r.v[c] = c < a.d ? adj[1 + c] : 0.0f;
-        dbar += c < a.d ? wi[c] * r.v[c] : 0.0f;
+        dbar += c < a.d ? f.w[c] * r.v[c] : 0.0f;
       }
       r.x = dbar;
     } else {

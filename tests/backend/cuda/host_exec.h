@@ -111,7 +111,7 @@ class HostExec : public JetExec {
       };
       if (mode == JetMode::Value) {  // in the kernel's batches, as act_forward below
         batched_samples(
-            0, 1, a.n, [&](size_t s) { return first_value_adjoint_load(a, s, i); },
+            0, 1, a.n, [&](size_t s) { return first_value_adjoint_load(a, s, i, first_feature(a, i)); },
             [&](size_t, const FirstValueAdjIn& in) {
               add(sine ? first_value_adjoint_grads<true>(a, in) : first_value_adjoint_grads<false>(a, in));
             });
