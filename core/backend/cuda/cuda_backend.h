@@ -64,7 +64,7 @@ struct CudaOptions {
   // Each weight gradient's product over the samples as this many products over slices of them,
   // summed in a fixed order (DeviceMlp's weight_grad_slices; 0: one product). The same gradient up
   // to the order of float sums. An experiment: the weight-gradient GEMMs ran at 66% of the copy rate
-  // on an H200, the others at 90%; siren_bench_cuda --sdf-weight-grad-slices measures whether
+  // on an H200, the others at 90%; siren_bench_cuda --weight-grad-slices measures whether
   // slicing pays.
   int weight_grad_slices = 0;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches

@@ -181,7 +181,7 @@ struct MlpBuffers {
 // left over (samples mod S) go straight in. Such a product has few output tiles for cuBLAS to spread
 // over the SMs (a 256 x 256 gradient is 4-16 of them on 132), and the weight-gradient GEMMs ran at
 // 66% of the copy rate on an H200 where the others ran at 90%: slicing is the experiment
-// (CudaOptions::weight_grad_slices, siren_bench_cuda --sdf-weight-grad-slices).
+// (CudaOptions::weight_grad_slices, siren_bench_cuda --weight-grad-slices).
 class DeviceMlp {
  public:
   DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false, bool reverse = false,
