@@ -296,7 +296,7 @@ __global__ void __launch_bounds__(kThreads) out_backward_kernel(OutLayer a, floa
   if (live) {
     const OutFeature f = out_feature(a, i);  // the thread's feature, for all its samples
     sample_loop(
-        a.n, [&](size_t s) { return out_load<true>(a, s, i, f.bias); },
+        a.n, [&](size_t s) { return out_load<true>(a, s, i, f.b); },
         [&](size_t s, const OutIn& in) {
           const FeatureSums r = out_backward_store<SINE>(a, s, i, in, f);
 #pragma unroll

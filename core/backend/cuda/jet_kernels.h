@@ -376,20 +376,27 @@ struct FirstPre {
   float dz[kMaxInDim];  // D_k z = W[i][k]
 };
 
-// Feature i's weights and bias: what a kernel whose thread keeps one feature loads once (with stores
+// A feature's bias and weights: what a kernel whose thread keeps one feature loads once (with stores
 // among its loads, through pointers that may alias them as far as the compiler knows, it would
-// otherwise load them again for every sample).
-struct FirstFeature {
+// otherwise load them again for every sample). w[k] = W[first + k step] for k < count, else 0.
+template <int N>
+struct FeatureConsts {
   float b = 0.0f;
-  float w[kMaxInDim] = {};
+  float w[N] = {};
 };
-SIREN_HD FirstFeature first_feature(const FirstLayer& a, int i) {
-  FirstFeature f;
-  f.b = a.b[i];
-  const float* wi = a.W + size_t(i) * size_t(a.d);
+template <int N>
+SIREN_HD FeatureConsts<N> feature_consts(const float* bias, const float* W, int i, int count, size_t first,
+                                         size_t step) {
+  FeatureConsts<N> f;
+  f.b = bias[i];
 SIREN_UNROLL
-  for (int k = 0; k < kMaxInDim; ++k) f.w[k] = k < a.d ? wi[k] : 0.0f;
+  for (int k = 0; k < N; ++k) f.w[k] = k < count ? W[first + size_t(k) * step] : 0.0f;
   return f;
+}
+// The first layer's feature i: its row of W_0.
+using FirstFeature = FeatureConsts<kMaxInDim>;
+SIREN_HD FirstFeature first_feature(const FirstLayer& a, int i) {
+  return feature_consts<kMaxInDim>(a.b, a.W, i, a.d, size_t(i) * size_t(a.d), 1);
 }
 SIREN_HD FirstPre first_pre(const FirstLayer& a, size_t s, const FirstFeature& f) {
   FirstPre p;
@@ -571,19 +578,11 @@ struct OutIn {
   float z = 0.0f;                      // bias included
   float a[kMaxFusedOutputs] = {};      // backward: the sample's adjoint
 };
-// What feature i reads for every sample: its bias and its column of W_L, loaded once by a thread
-// that keeps the feature (the adjoint's kernel: a store through a.g, which may alias them as far as
-// the compiler knows, would otherwise make it load them again for each sample).
-struct OutFeature {
-  float bias = 0.0f;
-  float W[kMaxFusedOutputs] = {};
-};
+// The last hidden layer's feature i: its bias and its column of W_L (FeatureConsts: the adjoint's
+// kernel keeps one feature per thread).
+using OutFeature = FeatureConsts<kMaxFusedOutputs>;
 SIREN_HD OutFeature out_feature(const OutLayer& a, int i) {
-  OutFeature f;
-  f.bias = a.bias[i];
-SIREN_UNROLL
-  for (int k = 0; k < kMaxFusedOutputs; ++k) f.W[k] = k < a.c ? a.W[size_t(k) * size_t(a.w) + size_t(i)] : 0.0f;
-  return f;
+  return feature_consts<kMaxFusedOutputs>(a.bias, a.W, i, a.c, size_t(i), size_t(a.w));
 }
 template <bool BACKWARD>
 SIREN_HD OutIn out_load(const OutLayer& a, size_t s, int i, float bias) {
@@ -603,7 +602,7 @@ SIREN_HD FeatureSums out_forward_terms(const OutLayer& a, const OutIn& in, const
   FeatureSums r;
 SIREN_UNROLL
   for (int k = 0; k < kMaxFusedOutputs; ++k)
-    if (k < a.c) r.v[k] = f.W[k] * h;
+    if (k < a.c) r.v[k] = f.w[k] * h;
   return r;
 }
 // Stores dz_i; returns the bias gradient's term, then W_L's row k's.
@@ -613,7 +612,7 @@ SIREN_HD FeatureSums out_backward_store(const OutLayer& a, size_t s, int i, cons
   float g = 0.0f;
 SIREN_UNROLL
   for (int k = 0; k < kMaxFusedOutputs; ++k)
-    if (k < a.c) g += f.W[k] * in.a[k];
+    if (k < a.c) g += f.w[k] * in.a[k];
   const float dz = g * q.d1;  // as act_value_adjoint_store
   a.g[s * size_t(a.w) + size_t(i)] = maybe_tf32(dz, a.round_out);
   FeatureSums r;

@@ -238,7 +238,7 @@ class HostExec : public JetExec {
       double acc[kMaxFusedOutputs] = {};
       for (int i = 0; i < a.w; ++i) {  // no stores among the loads: batches change nothing here
         const OutFeature f = out_feature(a, i);
-        const OutIn in = out_load<false>(a, s, i, f.bias);
+        const OutIn in = out_load<false>(a, s, i, f.b);
         const FeatureSums r = sine ? out_forward_terms<true>(a, in, f) : out_forward_terms<false>(a, in, f);
         for (int k = 0; k < a.c; ++k) acc[k] += r.v[k];
       }
@@ -252,7 +252,7 @@ class HostExec : public JetExec {
       double acc[kMaxFeatureSums] = {};
       const OutFeature f = out_feature(a, i);
       batched_samples(
-          0, 1, a.n, [&](size_t s) { return out_load<true>(a, s, i, f.bias); },
+          0, 1, a.n, [&](size_t s) { return out_load<true>(a, s, i, f.b); },
           [&](size_t s, const OutIn& in) {
             const FeatureSums r =
                 sine ? out_backward_store<true>(a, s, i, in, f) : out_backward_store<false>(a, s, i, in, f);
