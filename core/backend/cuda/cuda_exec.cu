@@ -2,11 +2,12 @@
 // jet_kernels.h (where the arithmetic and the indexing live, shared with the host emulation test);
 // what is CUDA-specific here is the launch geometry and the block reductions.
 //
-// Geometry of the (sample, feature) kernels: blocks of 256 threads, threadIdx.x across features
-// (bx = the width rounded up to a warp, at most 256) and threadIdx.y across samples (256 / bx of them);
-// grid.x covers the features, grid.y strides over the samples. A warp therefore reads 32
-// consecutive floats of one jet row: coalesced. Per-feature values (bias, first-layer weights) stay
-// in registers across a thread's samples.
+// Geometry of the (sample, feature) kernels (launch_geometry.h, which the host emulation audits
+// too): blocks of 256 threads, threadIdx.x across features (bx = the width rounded up to a warp, at
+// most 256) and threadIdx.y across samples (256 / bx of them); grid.x covers the features, grid.y
+// strides over the samples. A warp therefore reads 32 consecutive floats of one jet row: coalesced.
+// Per-feature values (bias, first-layer weights) stay in registers across a thread's samples where
+// the kernel loads them before its sample loop (FeatureConsts).
 //
 // Reductions over samples (bias and first-layer gradients, the loss, the gradient norm) are
 // deterministic: each block writes its partial sums to scratch, and a second kernel adds the
@@ -16,32 +17,23 @@
 #include <string>
 
 #include "core/backend/cuda/cuda_exec.h"
+#include "core/backend/cuda/launch_geometry.h"
 #include "core/backend/cuda/op_profiler.h"
 
 namespace siren::cuda {
 
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kMaxReduceBlocks = 1024;  // partial sums of the feature reductions (grid.y)
-constexpr int kMaxLossBlocks = 1024;    // partial sums of the loss and of the gradient norm
+constexpr int kMaxLossBlocks = 1024;  // partial sums of the loss and of the gradient norm
 
+// launch_geometry.h's tiling as CUDA's grid and block.
 struct Tiling {
   dim3 grid, block;
 };
-
-Tiling feature_tiling(int w, size_t n, size_t max_blocks) {
-  const int bx = std::min((w + 31) / 32 * 32, kThreads);
-  const int by = kThreads / bx;
-  const unsigned gx = unsigned((w + bx - 1) / bx);
-  const size_t need = (n + size_t(by) - 1) / size_t(by);
-  const size_t cap = std::max<size_t>(1, max_blocks / gx);
-  const size_t gy = std::max<size_t>(1, std::min(std::min(need, cap), size_t(65535)));
-  return {dim3(gx, unsigned(gy)), dim3(unsigned(bx), unsigned(by))};
+Tiling tiling(int w, size_t n, size_t max_blocks) {
+  const FeatureTiling t = siren::cuda::feature_tiling(w, n, max_blocks);
+  return {dim3(t.gx, t.gy), dim3(t.bx, t.by)};
 }
-
-size_t reduce_cap(int sm_count) { return std::min<size_t>(kMaxReduceBlocks, size_t(std::max(sm_count, 1)) * 8); }
-size_t elementwise_cap(int sm_count) { return size_t(std::max(sm_count, 1)) * 32; }
 
 unsigned linear_blocks(size_t n, size_t cap) {
   const size_t need = (n + kThreads - 1) / kThreads;
@@ -521,14 +513,7 @@ CudaExec::CudaExec(cudaStream_t stream, const Cublas& blas, cublasHandle_t handl
     : stream_(stream), blas_(blas), handle_(handle), sm_count_(std::max(sm_count, 1)) {}
 
 size_t CudaExec::scratch_floats(const NetworkConfig& cfg, int sm_count) {
-  const size_t huge = size_t(1) << 40;
-  auto need = [&](int w, int quantities) {
-    return size_t(feature_tiling(w, huge, reduce_cap(sm_count)).grid.y) * size_t(quantities) * size_t(w);
-  };
-  // The most quantities per feature: 2 + d, a reverse-path turn on a layer that is both fused ends,
-  // or 1 + c, the jets path's fused output layer.
-  const int quantities = std::max(2 + cfg.in_dim, 1 + std::min(cfg.out_dim, kMaxFusedOutputs));
-  return std::max(need(cfg.hidden_features, quantities), need(cfg.out_dim, 1));
+  return reduction_scratch_floats(cfg, sm_count);
 }
 
 size_t CudaExec::scratch_doubles() { return size_t(kMaxLossBlocks); }
@@ -569,7 +554,7 @@ void CudaExec::gemm(const GemmCall& g) {
 }
 
 void CudaExec::encode(JetMode mode, const Encode& a) {
-  const Tiling t = feature_tiling(a.e, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.e, a.n, elementwise_cap(sm_count_));
   switch (mode) {
     case JetMode::Value: encode_kernel<0><<<t.grid, t.block, 0, stream_>>>(a); break;
     case JetMode::Gradient: encode_kernel<1><<<t.grid, t.block, 0, stream_>>>(a); break;
@@ -579,7 +564,7 @@ void CudaExec::encode(JetMode mode, const Encode& a) {
 }
 
 void CudaExec::first_forward(JetMode mode, const FirstLayer& a) {
-  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
 #define SIREN_LAUNCH(M, S) first_forward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a)
   SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
@@ -588,7 +573,7 @@ void CudaExec::first_forward(JetMode mode, const FirstLayer& a) {
 }
 
 void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& target) {
-  const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  const Tiling t = tiling(a.w, a.n, reduce_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
 #define SIREN_LAUNCH(M, S) first_backward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a, partials_)
   SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
@@ -600,7 +585,7 @@ void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTar
 }
 
 void CudaExec::act_forward(JetMode mode, const ActForward& a) {
-  const Tiling t = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
 #define SIREN_LAUNCH(M, S) act_forward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a)
   SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
@@ -609,7 +594,7 @@ void CudaExec::act_forward(JetMode mode, const ActForward& a) {
 }
 
 void CudaExec::act_backward(JetMode mode, const ActBackward& a, float* bias_grad) {
-  const Tiling t = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  const Tiling t = tiling(a.w, a.n, reduce_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
 #define SIREN_LAUNCH(M, S) act_backward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a, partials_)
   SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
@@ -619,7 +604,7 @@ void CudaExec::act_backward(JetMode mode, const ActBackward& a, float* bias_grad
 }
 
 void CudaExec::add_value_bias(float* out, const float* b, size_t n, int rows, int c) {
-  const Tiling t = feature_tiling(c, n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(c, n, elementwise_cap(sm_count_));
   add_value_bias_kernel<<<t.grid, t.block, 0, stream_>>>(out, b, n, rows, c);
   launched("output bias kernel");
 }
@@ -630,7 +615,7 @@ void CudaExec::add_slices(const float* parts, int count, size_t len, float* dst)
 }
 
 void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* dst) {
-  const Tiling t = feature_tiling(w, n, reduce_cap(sm_count_));
+  const Tiling t = tiling(w, n, reduce_cap(sm_count_));
   value_row_sums_kernel<<<t.grid, t.block, 0, stream_>>>(m, n, rows, w, partials_);
   launched("output bias gradient kernel");
   reduce_feature_partials(int(t.grid.y), w, dst, "output bias gradient reduction");
@@ -646,14 +631,14 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
     if constexpr ((OP == RevOp::Turn) != ((FUSE & kFuseOutput) != 0)) {
       (void)name;  // check_rev_op has thrown: up or down on a fused output layer, or a turn elsewhere
     } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
-      const Tiling tl = feature_tiling(a.w, a.n, elementwise_cap(sm_count_));
+      const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_));
       if (sine)
         rev_sweep_kernel<OP, true><<<tl.grid, tl.block, 0, stream_>>>(a);
       else
         rev_sweep_kernel<OP, false><<<tl.grid, tl.block, 0, stream_>>>(a);
       launched(name);
     } else {
-      const Tiling tl = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+      const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_));
       if (sine)
         rev_reduce_kernel<OP, true, FUSE><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
       else
@@ -727,7 +712,7 @@ void CudaExec::out_forward(const OutLayer& a) {
 void CudaExec::out_backward(const OutLayer& a, const ReduceTarget& t) {
   if (a.c < 1 || a.c > kMaxFusedOutputs || t.quantities != 1 + a.c)
     throw Error("internal: a fused output layer's sums do not match their targets");
-  const Tiling tl = feature_tiling(a.w, a.n, reduce_cap(sm_count_));
+  const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_));
   if (a.act == Activation::Sine)
     out_backward_kernel<true><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
   else
@@ -739,13 +724,13 @@ void CudaExec::out_backward(const OutLayer& a, const ReduceTarget& t) {
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {
-  const Tiling t = feature_tiling(a.d, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.d, a.n, elementwise_cap(sm_count_));
   rev_input_gradient_kernel<<<t.grid, t.block, 0, stream_>>>(a);
   launched("input gradient kernel");
 }
 
 void CudaExec::rev_direction(const RevInput& a) {
-  const Tiling t = feature_tiling(a.e, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.e, a.n, elementwise_cap(sm_count_));
   rev_direction_kernel<<<t.grid, t.block, 0, stream_>>>(a);
   launched("input gradient adjoint kernel");
 }
@@ -805,7 +790,7 @@ void CudaExec::sdf_batch(const SdfBatch& a, const StepCounters* counters) {
 }
 
 void CudaExec::extract(const Extract& a) {
-  const Tiling t = feature_tiling(a.c, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.c, a.n, elementwise_cap(sm_count_));
   extract_kernel<<<t.grid, t.block, 0, stream_>>>(a);
   launched("output extraction kernel");
 }

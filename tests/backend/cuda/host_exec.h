@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "core/backend/cuda/device_mlp.h"
+#include "core/backend/cuda/launch_geometry.h"
 #include "core/util/error.h"
 
 namespace siren::cuda::testing {
@@ -20,6 +22,11 @@ class HostExec : public JetExec {
   int narrow_gemms = 0;      // of them, calls with m, n or k at most kMaxInDim (a product with the input or output)
   int rev_ups = 0, rev_downs = 0, rev_turns = 0;  // the reverse path's adjoint operations, for the tests
   int batched_gemms = 0;     // calls with batch > 1 (sliced weight gradients)
+  // The CUDA backend's reduction scratch (launch_geometry.h's reduction_scratch_floats for the
+  // network, on a GPU of sm_count SMs): every reduction's partials must fit in it (0: not checked).
+  size_t scratch_floats = 0;
+  int sm_count = 132;
+  int widest_reduction = 0;  // the most per-feature sums one reduction had, for the tests
   long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
 
   // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
@@ -103,6 +110,7 @@ class HostExec : public JetExec {
   }
 
   void first_backward(JetMode mode, const FirstLayer& a, const ReduceTarget& t) override {
+    reduction(a.w, a.n, t.quantities);
     const bool sine = a.act == Activation::Sine;
     for (int i = 0; i < a.w; ++i) {
       double acc[1 + kMaxInDim] = {};
@@ -145,6 +153,7 @@ class HostExec : public JetExec {
   }
 
   void act_backward(JetMode mode, const ActBackward& a, float* bias_grad) override {
+    reduction(a.w, a.n, 1);
     std::vector<double> acc(size_t(a.w), 0.0);
     if (mode == JetMode::Value) {
       const bool sine = a.act == Activation::Sine;
@@ -170,6 +179,7 @@ class HostExec : public JetExec {
   }
 
   void value_row_sums(const float* m, size_t n, int rows, int w, float* dst) override {
+    reduction(w, n, 1);
     for (int i = 0; i < w; ++i) {
       double acc = 0;
       for (size_t s = 0; s < n; ++s) acc += m[s * size_t(rows) * size_t(w) + size_t(i)];
@@ -247,6 +257,7 @@ class HostExec : public JetExec {
   }
   void out_backward(const OutLayer& a, const ReduceTarget& t) override {
     if (a.c < 1 || a.c > kMaxFusedOutputs || t.quantities != 1 + a.c) throw Error("out_backward: sums and targets");
+    reduction(a.w, a.n, t.quantities);
     const bool sine = a.act == Activation::Sine;
     for (int i = 0; i < a.w; ++i) {
       double acc[kMaxFeatureSums] = {};
@@ -289,6 +300,7 @@ class HostExec : public JetExec {
     with_fuse(OP == RevOp::Delta ? 0 : a.fuse, [&](auto f) {
       constexpr int FUSE = decltype(f)::value;
       check_rev_op<OP, FUSE>(a, t);
+      if (t.quantities > 0) reduction(a.w, a.n, t.quantities);  // rev_reduce_kernel's
       const bool sine = a.act == Activation::Sine;
       for (int i = 0; i < a.w; ++i) {
         double acc[kMaxFeatureSums] = {};
@@ -309,6 +321,15 @@ class HostExec : public JetExec {
         for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
       }
     });
+  }
+
+  // A reduction of `quantities` sums per feature over n samples of w features, as the CUDA kernels
+  // launch it: its partials must fit in the backend's scratch.
+  void reduction(int w, size_t n, int quantities) {
+    widest_reduction = std::max(widest_reduction, quantities);
+    if (scratch_floats > 0 && reduce_partials(w, n, quantities, sm_count) > scratch_floats)
+      throw Error("emulation: a reduction of " + std::to_string(quantities) + " sums over " + std::to_string(w) +
+                  " features writes more partials than the CUDA scratch holds");
   }
 
   template <int M>

@@ -17,6 +17,7 @@
 #include "core/backend/cpu/cpu_backend.h"
 #include "core/backend/cpu/mlp.h"
 #include "core/backend/cuda/device_mlp.h"
+#include "core/backend/cuda/launch_geometry.h"
 #include "core/network/parameters.h"
 #include "core/network/sdf_loss.h"
 #include "core/optim/adam.h"
@@ -139,6 +140,7 @@ struct EmulatedPass {
   int gemms = 0, narrow_gemms = 0;
   int rev_ups = 0, rev_downs = 0, rev_turns = 0;
   int batched_gemms = 0;
+  int widest_reduction = 0;
 };
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
                                const uint32_t* index, size_t n, size_t capacity) {
@@ -147,6 +149,7 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   r.buffers = mlp.carve(r.work.data(), capacity, true);  // the vector's storage stays put when r moves
   r.grads.assign(p.size(), 0.0f);
   HostExec ex;
+  ex.scratch_floats = cuda::reduction_scratch_floats(mlp.config(), ex.sm_count);  // as the backend's
   std::vector<float> rounded(mlp.rounded_floats(), std::nanf(""));  // the TF32 path's copy, as the trainer's
   mlp.round_parameters(ex, p.data(), rounded.data());
   mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum,
@@ -158,6 +161,7 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   r.rev_downs = ex.rev_downs;
   r.rev_turns = ex.rev_turns;
   r.batched_gemms = ex.batched_gemms;
+  r.widest_reduction = ex.widest_reduction;
   return r;
 }
 
@@ -795,6 +799,42 @@ TEST(EmulationFusedOutput, WhereItAppliesNoOutputGemmAndTheReferenceGradient) {
     EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << name;
     EXPECT_LT(mlp.floats_needed(capacity, true),
               DeviceMlp(cfg, JetMode::Value).floats_needed(capacity, true)) << name << ": one buffer fewer";
+  }
+}
+
+// Every reduction's partials fit the scratch the CUDA backend allocates (emulated_training checks
+// each against launch_geometry.h's reduction_scratch_floats): here the widest ones, a turn on a lone
+// layer that is both fused ends (2 + d = 5 sums) and a fused output layer of four outputs (1 + 4),
+// on GPUs of 1 to 1,000 SMs. The check bites: sized for one sum fewer, as the scratch was before
+// the turn, the same pass throws where its 63 samples fill the reduction grid (1 and 2 SMs: 8 and 16
+// blocks of 4 samples; on larger GPUs it takes larger chunks, as on the GPU).
+TEST(EmulationGeometry, ReductionPartialsFitTheBackendsScratch) {
+  NetworkConfig sdf = test_support::case_network({Activation::Sine, 3}, 1, 40, 0);
+  NetworkConfig four = test_support::case_network({Activation::Sine, 1}, 4, 40, 1);
+  const SdfCase data(30, 33, 3);
+  const size_t n = data.n_on + data.n_off;
+  const std::vector<float> coords = uniform(n, -1.0f, 1.0f, 5);
+  const std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 6);
+  for (int sms : {1, 2, 132, 1000}) {
+    for (const auto& [cfg, reverse] : {std::pair{sdf, true}, {four, false}}) {
+      const DeviceMlp mlp(cfg, reverse ? JetMode::Gradient : JetMode::Value, false, reverse, true);
+      const cuda::TrainingView view = reverse ? data.view() : training_view(coords, targets, LossKind::Value);
+      std::vector<float> work(mlp.floats_needed(n, true), std::nanf(""));
+      const cuda::MlpBuffers b = mlp.carve(work.data(), n, true);
+      std::vector<float> grads(init_parameters(cfg, 1).size(), 0.0f);
+      const std::vector<float> p = init_parameters(cfg, 1);
+      double loss = 0;
+      HostExec ex;
+      ex.sm_count = sms;
+      ex.scratch_floats = cuda::reduction_scratch_floats(cfg, sms);
+      EXPECT_NO_THROW(mlp.train(ex, p.data(), view, nullptr, n, n, b, grads.data(), &loss)) << sms << " SMs";
+      EXPECT_EQ(ex.widest_reduction, 5) << sms << " SMs";
+      if (sms > 2) continue;
+      HostExec tight;
+      tight.sm_count = sms;
+      tight.scratch_floats = cuda::reduce_partials(cfg.hidden_features, size_t(1) << 40, 4, sms);
+      EXPECT_THROW(mlp.train(tight, p.data(), view, nullptr, n, n, b, grads.data(), &loss), Error) << sms << " SMs";
+    }
   }
 }
 
