@@ -342,6 +342,7 @@ int main(int argc, char** argv) {
         out["results"].push_back({{"mode", name},
                                   {"max_chunk_samples", row.chunk},
                                   {"weight_grad_slices", row.slices},
+                                  {"fused_value_output", be.options().fused_value_output},
                                   {"chunk_samples", t.chunk},
                                   {"precision", to_string(p)},
                                   {"points", evaluated},
