@@ -428,7 +428,6 @@ ReduceTarget DeviceMlp::rev_sums(RevOp op, const RevLayer& r, int l, float* grad
   ReduceTarget t;
   if (op == RevOp::Turn) t.add(grads + cfg_.weight_offset(l + 1), 1);
   if (op == RevOp::Down || op == RevOp::Turn) t.add(grads + cfg_.bias_offset(l), 1);
-  if (op == RevOp::Up && (r.fuse & kFuseOutput)) t.add(grads + cfg_.weight_offset(l + 1), 1);
   if (op != RevOp::Delta && (r.fuse & kFuseFirst)) add_first_columns(t, cfg_, grads);
   return t;
 }

@@ -641,12 +641,12 @@ SIREN_UNROLL
 //     (never stored); up takes dbar = W_0 gbar_x from the loss's adjoint of grad phi (the raw
 //     coordinates' Jacobian is the identity) and returns delta gbar_x^T, W_0's share from the
 //     gradient sweep; down returns zbar x^T, W_0's share from the value, and stores nothing;
-//   kFuseOutput (the last hidden layer, W_L = top) up returns gbar + phibar h, all of W_L's
-//     gradient, instead of storing gbar, and down takes hbar = W_L^T phibar instead of reading it.
-//     Nothing then runs between that layer's up and its down: turn is the two in one pass (the
-//     adjoint sweep turns there from going up to going down), which neither stores up's share of
-//     zbar in g nor reads z, W_L and the adjoint twice: it reads z and dbar and writes hbar
-//     (nothing with kFuseFirst too), where up and down read and wrote six buffers.
+//   kFuseOutput (the last hidden layer, W_L = top) up and down are one operation, turn (the adjoint
+//     sweep turns there from going up to going down; nothing runs between the two): it returns
+//     gbar + phibar h, all of W_L's gradient, instead of storing gbar, takes hbar = W_L^T phibar
+//     instead of reading it, and adds up's share of zbar to down's instead of storing it in g. It
+//     reads z and dbar and writes zbar (nothing with kFuseFirst too), where up and down would read
+//     and write six buffers.
 constexpr int kFuseFirst = 1;
 constexpr int kFuseOutput = 2;
 
@@ -671,26 +671,26 @@ struct RevLayer {
   int fuse = 0;                 // kFuseFirst | kFuseOutput: what this layer's operations fuse
   int d = 0;                    // the input dimension (the adjoint's rows: 1 + d per sample)
   FirstLayer first;             // kFuseFirst: the coordinates, W_0 and b_0 (first.h, first.g unused)
-  const float* adjoint = nullptr;  // kFuseFirst up, kFuseOutput up and down: the loss's adjoint, n x (1 + d)
+  const float* adjoint = nullptr;  // kFuseFirst up, turn: the loss's adjoint, n x (1 + d)
 };
 
 // What an operation sums over the samples, per feature: down, the bias gradient (zbar) then, with
-// kFuseFirst, W_0's column k (zbar x_k); up, with kFuseOutput W_L's gradient, then with kFuseFirst
-// W_0's column k (delta gbar_x_k); turn (kFuseOutput only), W_L's gradient, the bias gradient, then
-// with kFuseFirst W_0's column k (both shares). DeviceMlp::rev_sums builds its ReduceTargets in this
+// kFuseFirst, W_0's column k (zbar x_k); up, with kFuseFirst W_0's column k (delta gbar_x_k); turn
+// (kFuseOutput only), W_L's gradient, the bias gradient, then with kFuseFirst W_0's column k (both
+// shares). DeviceMlp::rev_sums builds its ReduceTargets in this
 // order. kRevMaxSums is the count's bound at compile time, the kernels' accumulators.
 enum class RevOp { Delta, Up, Down, Turn };
 template <RevOp OP, int FUSE>
 SIREN_HD int rev_quantities(int d) {
   const int first = (FUSE & kFuseFirst) ? d : 0;
   if (OP == RevOp::Down) return 1 + first;
-  if (OP == RevOp::Up) return ((FUSE & kFuseOutput) ? 1 : 0) + first;
+  if (OP == RevOp::Up) return first;
   if (OP == RevOp::Turn) return 2 + first;
   return 0;
 }
 template <RevOp OP, int FUSE>
 constexpr int kRevMaxSums = OP == RevOp::Down ? 1 + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
-                            : OP == RevOp::Up ? ((FUSE & kFuseOutput) ? 1 : 0) + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
+                            : OP == RevOp::Up   ? ((FUSE & kFuseFirst) ? kMaxInDim : 0)
                             : OP == RevOp::Turn ? 2 + ((FUSE & kFuseFirst) ? kMaxInDim : 0)
                                                 : 0;
 
@@ -700,7 +700,7 @@ constexpr int kRevMaxSums = OP == RevOp::Down ? 1 + ((FUSE & kFuseFirst) ? kMaxI
 struct RevIn {
   float z = 0.0f;          // the pre-activation, bias included
   float g = 0.0f, x = 0.0f;
-  float phibar = 0.0f;     // kFuseOutput up and turn: the loss's adjoint of phi
+  float phibar = 0.0f;     // turn: the loss's adjoint of phi
   float v[kMaxInDim] = {};  // kFuseFirst up and turn: the adjoint of grad phi
   float c[kMaxInDim] = {};  // kFuseFirst down and turn: the coordinates
 };
@@ -743,12 +743,7 @@ SIREN_UNROLL
     }
     if constexpr ((FUSE & kFuseOutput) != 0) r.phibar = rev_adjoint(a, s)[0];
   }
-  if constexpr (OP == RevOp::Down) {
-    if constexpr ((FUSE & kFuseOutput) != 0)
-      r.x = a.top[i] * rev_adjoint(a, s)[0];
-    else
-      r.x = a.hbar[k];
-  }
+  if constexpr (OP == RevOp::Down) r.x = a.hbar[k];
   return r;
 }
 
@@ -763,21 +758,14 @@ SIREN_HD FeatureSums rev_up_store(const RevLayer& a, size_t s, int i, const RevI
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   a.g[k] = in.x * in.g * q.d2;
-  const float gbar = in.x * q.d1;
+  a.gbar[k] = maybe_tf32(in.x * q.d1, a.round_out);
   FeatureSums r;
-  int at = 0;
-  if constexpr ((FUSE & kFuseOutput) != 0) {
-    r.v[at++] = gbar + in.phibar * q.f;  // W_L's gradient: through g_(L-1) = W_L, and phi = W_L h + b_L
-  } else {
-    a.gbar[k] = maybe_tf32(gbar, a.round_out);
-  }
   if constexpr ((FUSE & kFuseFirst) != 0) {
     const float delta = in.g * q.d1;  // as rev_grad_phi_terms has it (never stored: layer 0)
 SIREN_UNROLL
     for (int c = 0; c < kMaxInDim; ++c)
-      if (c < a.d) r.v[at + c] = delta * in.v[c];
+      if (c < a.d) r.v[c] = delta * in.v[c];
   }
-  (void)at;
   return r;
 }
 
@@ -811,17 +799,17 @@ SIREN_HD FeatureSums rev_down_store(const RevLayer& a, size_t s, int i, const Re
 
 // Up and down of a fused output layer in one (kFuseOutput; its loads are rev_load<Turn>'s: z, g =
 // W_L[i], x = dbar, phibar, and with kFuseFirst the adjoint of grad phi and the coordinates). The
-// same products as rev_up_store's and rev_down_store's, so that only the order of the sums changes:
-// up's share of zbar (what up would store in g) goes straight into zbar.
+// same products as rev_up_store's and rev_down_store's: up's share of zbar (what up stores in g)
+// goes straight into zbar.
 template <bool SINE, int FUSE>
 SIREN_HD FeatureSums rev_turn_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float up_share = in.x * in.g * q.d2;
   const float gbar = in.x * q.d1;
-  const float hbar = in.g * in.phibar;  // W_L^T phibar, as rev_load<Down> has it
+  const float hbar = in.g * in.phibar;  // W_L^T phibar
   const float zb = hbar * q.d1 + up_share;
   FeatureSums r;
-  r.v[0] = gbar + in.phibar * q.f;  // W_L's gradient, as rev_up_store's
+  r.v[0] = gbar + in.phibar * q.f;  // W_L's gradient: through g_(L-1) = W_L, and phi = W_L h + b_L
   r.v[1] = zb;                      // the bias gradient
   rev_zbar_out<FUSE>(a, s, i, in, zb, in.g * q.d1, 2, r);  // delta, as rev_up_store's
   return r;
