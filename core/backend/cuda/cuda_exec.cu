@@ -58,6 +58,18 @@ __device__ __forceinline__ void block_sum_y(float v, float* shared, float* parti
   __syncthreads();
 }
 
+// The block's sums of acc[q], q < quantities, into the partials' layout [block][quantity][feature]
+// that reduce_partials_kernel reads (feature i of w). Every thread of the block must call it.
+template <int N>
+__device__ __forceinline__ void block_sums_to_partials(const float (&acc)[N], int quantities, float* shared,
+                                                       float* partials, int w, int i, bool live) {
+#pragma unroll
+  for (int q = 0; q < N; ++q)
+    if (q < quantities)
+      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(w) + size_t(i),
+                  live);
+}
+
 // Sum of v over the block (kThreads threads, 1-D) in a fixed order; the result is valid in thread 0.
 __device__ __forceinline__ double block_sum(double v) {
   __shared__ double s[kThreads];
@@ -139,13 +151,7 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
       for (size_t s = first_sample(); s < a.n; s += sample_stride()) add(first_backward_at<MODE, SINE>(a, s, i));
     }
   }
-  // Partials layout: [block][quantity][feature], quantities 0..d.
-  const int quantities = 1 + a.d;
-#pragma unroll
-  for (int q = 0; q < 1 + kMaxInDim; ++q)
-    if (q < quantities)
-      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
-                  live);
+  block_sums_to_partials(acc, 1 + a.d, shared, partials, a.w, i, live);  // the bias, then W's d columns
 }
 
 // The reverse path's elementwise operations (jet_kernels.h's rev_load and rev_*_store), (feature,
@@ -193,13 +199,7 @@ __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float*
 #pragma unroll
           for (int q = 0; q < kSums; ++q) acc[q] += r.v[q];
         });
-  // Partials layout: [block][quantity][feature].
-  const int quantities = rev_quantities<OP, FUSE>(a.d);
-#pragma unroll
-  for (int q = 0; q < kSums; ++q)
-    if (q < quantities)
-      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
-                  live);
+  block_sums_to_partials(acc, rev_quantities<OP, FUSE>(a.d), shared, partials, a.w, i, live);
 }
 
 // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_store and
@@ -295,13 +295,7 @@ __global__ void __launch_bounds__(kThreads) out_backward_kernel(OutLayer a, floa
           for (int q = 0; q < kSums; ++q) acc[q] += r.v[q];
         });
   }
-  // Partials layout: [block][quantity][feature].
-  const int quantities = 1 + a.c;
-#pragma unroll
-  for (int q = 0; q < kSums; ++q)
-    if (q < quantities)
-      block_sum_y(acc[q], shared, partials, (size_t(blockIdx.y) * size_t(quantities) + size_t(q)) * size_t(a.w) + size_t(i),
-                  live);
+  block_sums_to_partials(acc, 1 + a.c, shared, partials, a.w, i, live);
 }
 
 __global__ void __launch_bounds__(kThreads) rev_input_gradient_kernel(RevInput a) {
@@ -523,11 +517,16 @@ void CudaExec::launched(const char* what) const {
   if (profiler_) profiler_->mark(what);
 }
 
+void CudaExec::reduce_partials(int blocks, int w, const ReduceTarget& t, const char* what) {
+  reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
+      partials_, blocks, w, t);
+  launched(what);
+}
+
 void CudaExec::reduce_feature_partials(int blocks, int w, float* dst, const char* what) {
   ReduceTarget target;
   target.add(dst, 1);
-  reduce_partials_kernel<<<dim3(unsigned((w + 31) / 32), 1), dim3(32, 8), 0, stream_>>>(partials_, blocks, w, target);
-  launched(what);
+  reduce_partials(blocks, w, target, what);
 }
 
 void CudaExec::gemm(const GemmCall& g) {
@@ -579,9 +578,7 @@ void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTar
   SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
 #undef SIREN_LAUNCH
   launched("first layer adjoint kernel");
-  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(target.quantities)), dim3(32, 8), 0, stream_>>>(
-      partials_, int(t.grid.y), a.w, target);
-  launched("first layer gradient reduction");
+  reduce_partials(int(t.grid.y), a.w, target, "first layer gradient reduction");
 }
 
 void CudaExec::act_forward(JetMode mode, const ActForward& a) {
@@ -644,11 +641,10 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
       else
         rev_reduce_kernel<OP, false, FUSE><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
       launched(name);
-      reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
-          partials_, int(tl.grid.y), a.w, t);
-      launched(OP != RevOp::Down                ? "fused ends' gradient reduction"
-               : (FUSE & kFuseFirst) != 0 ? "first layer gradient reduction"
-                                          : "bias gradient reduction");
+      reduce_partials(int(tl.grid.y), a.w, t,
+                      OP != RevOp::Down          ? "fused ends' gradient reduction"
+                      : (FUSE & kFuseFirst) != 0 ? "first layer gradient reduction"
+                                                 : "bias gradient reduction");
     }
   };
   // The gradient sweep fuses nothing (W_L at the top is g on either path; a fused first layer's
@@ -718,9 +714,7 @@ void CudaExec::out_backward(const OutLayer& a, const ReduceTarget& t) {
   else
     out_backward_kernel<false><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
   launched("output adjoint kernel, fused end");
-  reduce_partials_kernel<<<dim3(unsigned((a.w + 31) / 32), unsigned(t.quantities)), dim3(32, 8), 0, stream_>>>(
-      partials_, int(tl.grid.y), a.w, t);
-  launched("fused output gradient reduction");
+  reduce_partials(int(tl.grid.y), a.w, t, "fused output gradient reduction");
 }
 
 void CudaExec::rev_input_gradient(const RevInput& a) {

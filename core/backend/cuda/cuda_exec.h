@@ -102,7 +102,9 @@ class CudaExec final : public JetExec {
   // t), named `what`, or `fused_what` where the layer fuses an end.
   template <RevOp OP>
   void rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what = nullptr);
-  // dst[i] += the sum over `blocks` of the scratch's partials [block][i], i < w (one quantity).
+  // t's quantities += the sums over `blocks` of the scratch's partials [block][quantity][feature],
+  // features < w (reduce_partials_kernel), named `what`; and the same for one quantity into dst.
+  void reduce_partials(int blocks, int w, const ReduceTarget& t, const char* what);
   void reduce_feature_partials(int blocks, int w, float* dst, const char* what);
 
   cudaStream_t stream_;

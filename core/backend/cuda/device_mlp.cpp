@@ -206,7 +206,7 @@ GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const f
 }
 
 void DeviceMlp::add_weight_grad(JetExec& ex, const GemmCall& g, const MlpBuffers& b) const {
-  if (slices_ == 0 || g.k < slices_ * kMinSliceSamples) return ex.gemm(g);
+  if (slices_ == 0) return ex.gemm(g);
   // weight_grad()'s layout: A = H_in (fan_in x samples, column p at a + p lda), B = dZ (fan_out x
   // samples, transposed: column p at b + p ldb), C = dW^T accumulated (beta 1), fan_in x fan_out dense.
   if (g.trans_a || !g.trans_b || g.beta != 1.0f || g.ldc != g.m || !b.slices)

@@ -83,14 +83,14 @@ class JetExec {
   // rev_grad_phi_terms): phi = *out_bias + the sum into the value row of out (1 + d rows per sample),
   // on the last hidden layer; grad phi into rows 1..d, on layer 0.
   virtual void rev_phi(const RevLayer& a, const float* out_bias, float* out) = 0;
+  virtual void rev_grad_phi(const RevLayer& a, float* out) = 0;
+  virtual void rev_input_gradient(const RevInput& a) = 0;
+  virtual void rev_direction(const RevInput& a) = 0;
   // The fused output layer of a Value pass on the jets path (jet_kernels.h's OutLayer): out (bias
   // included); and dz of the last hidden layer into a.g, its sums (the bias gradient, then W_L's c
   // rows) added to t.
   virtual void out_forward(const OutLayer& a) = 0;
   virtual void out_backward(const OutLayer& a, const ReduceTarget& t) = 0;
-  virtual void rev_grad_phi(const RevLayer& a, float* out) = 0;
-  virtual void rev_input_gradient(const RevInput& a) = 0;
-  virtual void rev_direction(const RevInput& a) = 0;
   // The TF32 copy of the parameters (DeviceMlp::round_parameters): dst[i] = round_tf32(src[i]) for
   // i < n; and dst (cols x rows, row-major) = the transpose of src (rows x cols, row-major), rounded.
   virtual void round_copy(const float* src, float* dst, size_t n) = 0;
