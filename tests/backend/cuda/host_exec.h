@@ -16,18 +16,22 @@
 
 namespace siren::cuda::testing {
 
-class HostExec : public JetExec {
- public:
-  int gemms = 0;             // calls, for the tests
+// What a HostExec counted, for the tests (which keep a copy of it with a pass's results).
+struct ExecCounts {
+  int gemms = 0;             // calls
   int narrow_gemms = 0;      // of them, calls with m, n or k at most kMaxInDim (a product with the input or output)
-  int rev_ups = 0, rev_downs = 0, rev_turns = 0;  // the reverse path's adjoint operations, for the tests
   int batched_gemms = 0;     // calls with batch > 1 (sliced weight gradients)
+  int rev_ups = 0, rev_downs = 0, rev_turns = 0;  // the reverse path's adjoint operations
+  int widest_reduction = 0;  // the most per-feature sums one reduction had
+  long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
+};
+
+class HostExec : public JetExec, public ExecCounts {
+ public:
   // The CUDA backend's reduction scratch (launch_geometry.h's reduction_scratch_floats for the
   // network, on a GPU of sm_count SMs): every reduction's partials must fit in it (0: not checked).
   size_t scratch_floats = 0;
   int sm_count = 132;
-  int widest_reduction = 0;  // the most per-feature sums one reduction had, for the tests
-  long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
 
   // TF32 GEMMs are emulated the worst way hardware may do them: the operands' low 13 bits dropped.
   // DeviceMlp's TF32 path stores its operands rounded, so this must change nothing (tf32_inexact).

@@ -132,15 +132,10 @@ struct SdfCase {
 
 // DeviceMlp::train through HostExec, in chunks of `capacity` (buffers filled with NaN first, so a
 // read before a write shows): the loss sum, the gradient, and the buffers (`out`: the last chunk's jets).
-struct EmulatedPass {
+struct EmulatedPass : cuda::testing::ExecCounts {  // and what the executor counted
   double loss_sum = 0;
   std::vector<float> grads, work;
   cuda::MlpBuffers buffers;
-  long long tf32_inexact = 0;
-  int gemms = 0, narrow_gemms = 0;
-  int rev_ups = 0, rev_downs = 0, rev_turns = 0;
-  int batched_gemms = 0;
-  int widest_reduction = 0;
 };
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
                                const uint32_t* index, size_t n, size_t capacity) {
@@ -154,14 +149,7 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   mlp.round_parameters(ex, p.data(), rounded.data());
   mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum,
             mlp.tf32() ? rounded.data() : nullptr);
-  r.tf32_inexact = ex.tf32_inexact;
-  r.gemms = ex.gemms;
-  r.narrow_gemms = ex.narrow_gemms;
-  r.rev_ups = ex.rev_ups;
-  r.rev_downs = ex.rev_downs;
-  r.rev_turns = ex.rev_turns;
-  r.batched_gemms = ex.batched_gemms;
-  r.widest_reduction = ex.widest_reduction;
+  static_cast<cuda::testing::ExecCounts&>(r) = ex;
   return r;
 }
 
