@@ -193,7 +193,9 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> modes = {"plain", "plain-fused", "gradient", "laplacian", "sdf", "sdf-unfused", "sdf-jets"};
+  const std::vector<std::string> all_modes = {"plain",    "plain-fused", "gradient", "laplacian",
+                                              "sdf",      "sdf-unfused", "sdf-jets"};
+  std::vector<std::string> modes = all_modes;
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
   double min_seconds = 1.5;
   int warmup = 10;
@@ -242,9 +244,7 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& m : modes)
-    if (m != "plain" && m != "plain-fused" && m != "gradient" && m != "laplacian" && m != "sdf" && m != "sdf-unfused" &&
-        m != "sdf-jets")
-      return usage();
+    if (std::find(all_modes.begin(), all_modes.end(), m) == all_modes.end()) return usage();
 
   try {
     const cuda::Availability avail = cuda::probe();

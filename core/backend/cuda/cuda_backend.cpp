@@ -289,13 +289,13 @@ DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, Je
 // and what keeps a chunk's GEMM rows within int range.
 size_t chunk_for_budget(const DeviceMlp& mlp, bool training, size_t budget, size_t wanted) {
   // What does not grow with the chunk (the sliced weight gradients' partial products) first.
-  const size_t fixed = mlp.floats_needed(0, training) * sizeof(float);
+  const size_t fixed_floats = mlp.floats_needed(0, training), fixed = fixed_floats * sizeof(float);
   if (fixed > budget / 2)
     throw Error("the weight gradients' " + std::to_string(mlp.weight_grad_slices()) + " slices need " +
                 std::to_string(fixed >> 20) + " MiB, more than half the workspace of " + std::to_string(budget >> 20) +
                 " MiB: use fewer slices or a larger workspace");
   const size_t per_sample =
-      std::max<size_t>(1, (mlp.floats_needed(1024, training) - mlp.floats_needed(0, training)) * sizeof(float) / 1024);
+      std::max<size_t>(1, (mlp.floats_needed(1024, training) - fixed_floats) * sizeof(float) / 1024);
   size_t samples = (budget > fixed ? budget - fixed : 0) / per_sample;
   samples = std::min(samples, (size_t(1) << 28) / size_t(mlp.rows_per_sample()));
   samples = std::max(samples, kMinChunkSamples);

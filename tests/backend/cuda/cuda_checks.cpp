@@ -155,8 +155,8 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
 // defaults with the jets path's output layer fused in Value passes (CudaOptions::fused_value_output).
 enum class Path { Jets, Reverse, Fused, FusedValue };
 
-std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
-                                                Path path = Path::Jets, size_t max_chunk = 0) {
+cuda::CudaOptions cuda_options(Precision p, size_t workspace = 0, bool graphs = true, Path path = Path::Jets,
+                               size_t max_chunk = 0) {
   cuda::CudaOptions o;
   o.precision = p;
   o.workspace_bytes = workspace;
@@ -165,7 +165,11 @@ std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 
   o.reverse_mode_gradient = path != Path::Jets;
   o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue;
   o.fused_value_output = path == Path::FusedValue;
-  return std::make_unique<cuda::CudaBackend>(o);
+  return o;
+}
+std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
+                                                Path path = Path::Jets, size_t max_chunk = 0) {
+  return std::make_unique<cuda::CudaBackend>(cuda_options(p, workspace, graphs, path, max_chunk));
 }
 
 std::string fmt_sci(double x) {
@@ -586,8 +590,7 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
 // chunk's 256 samples (or rows of jets) leave some over (32 of 256), which go in apart.
 Result check_sliced_weight_grads(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data, Path path,
                                  Precision prec) {
-  auto sliced = cuda_backend(prec, /*workspace=*/1, true, path);
-  cuda::CudaOptions o = sliced->options();
+  cuda::CudaOptions o = cuda_options(prec, /*workspace=*/1, true, path);
   o.weight_grad_slices = 7;
   return check_same_gradient(cfg, data, prec, cuda_backend(prec, /*workspace=*/1, true, path),
                              std::make_unique<cuda::CudaBackend>(o));
