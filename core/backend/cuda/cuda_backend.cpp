@@ -281,8 +281,12 @@ std::string describe(const DeviceInfo& d, Precision precision) {
 // The DeviceMlp that a pass in this jet mode runs under these options.
 DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, JetMode mode) {
   const bool reverse = uses_reverse_gradient(options, config, mode);
-  return DeviceMlp(config, mode, options.precision == Precision::Tf32, reverse,
-                   reverse ? options.reverse_fused_ends : options.fused_value_output, options.weight_grad_slices);
+  return DeviceMlp(config, mode,
+                   MlpPlan()
+                       .with_tf32(options.precision == Precision::Tf32)
+                       .with_reverse(reverse)
+                       .with_fused_ends(reverse ? options.reverse_fused_ends : options.fused_value_output)
+                       .with_weight_grad_slices(options.weight_grad_slices));
 }
 
 // Samples per chunk for a budget of bytes: at least kMinChunkSamples, at most what the work needs

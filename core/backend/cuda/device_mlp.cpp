@@ -48,22 +48,22 @@ void add_first_columns(ReduceTarget& t, const NetworkConfig& cfg, float* grads) 
 }
 }  // namespace
 
-DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32, bool reverse, bool fused_ends,
-                     int weight_grad_slices)
+DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan)
     : cfg_(cfg),
       mode_(mode),
-      tf32_(tf32),
-      reverse_(reverse),
+      tf32_(plan.tf32),
+      reverse_(plan.reverse),
       fused_ends_(false),
-      slices_(weight_grad_slices > 1 ? weight_grad_slices : 0),
+      slices_(plan.weight_grad_slices > 1 ? plan.weight_grad_slices : 0),
       rows_(rows_of(mode, cfg.in_dim)) {
   cfg_.validate();
   // The jets path fuses a Value pass's output layer where the last hidden layer's z is stored.
   const bool value_output_fusable = mode_ == JetMode::Value && cfg_.out_dim <= kMaxFusedOutputs &&
                                     (activation_layers() > 1 || !fused_first_layer());
-  fused_ends_ = fused_ends && (reverse_ || value_output_fusable);
-  if (weight_grad_slices < 0 || weight_grad_slices > 4096)
-    throw Error("the weight gradients' slices must be between 0 and 4096, not " + std::to_string(weight_grad_slices));
+  fused_ends_ = plan.fused_ends && (reverse_ || value_output_fusable);
+  if (plan.weight_grad_slices < 0 || plan.weight_grad_slices > 4096)
+    throw Error("the weight gradients' slices must be between 0 and 4096, not " +
+                std::to_string(plan.weight_grad_slices));
   if (reverse_ && !reverse_supported(cfg_, mode_))
     throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");
   // The fused ends recompute delta_0 and h_(L-1) where the unfused path stored them, unrounded only

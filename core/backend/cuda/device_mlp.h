@@ -182,10 +182,23 @@ struct MlpBuffers {
 // over the SMs (a 256 x 256 gradient is 4-16 of them on 132), and the weight-gradient GEMMs ran at
 // 66% of the copy rate on an H200 where the others ran at 90%: slicing is the experiment
 // (CudaOptions::weight_grad_slices, siren_bench_cuda --weight-grad-slices).
+// Which of the paths above a DeviceMlp takes: named fields, set in a chain where they differ from
+// the FP32 jets path (MlpPlan().with_reverse().with_fused_ends(f)), so a call site says what it asks.
+struct MlpPlan {
+  bool tf32 = false;
+  bool reverse = false;
+  bool fused_ends = false;     // asked for; DeviceMlp fuses what its network and mode allow
+  int weight_grad_slices = 0;  // 0 or 1: none
+
+  MlpPlan& with_tf32(bool on = true) { tf32 = on; return *this; }
+  MlpPlan& with_reverse(bool on = true) { reverse = on; return *this; }
+  MlpPlan& with_fused_ends(bool on = true) { fused_ends = on; return *this; }
+  MlpPlan& with_weight_grad_slices(int slices) { weight_grad_slices = slices; return *this; }
+};
+
 class DeviceMlp {
  public:
-  DeviceMlp(const NetworkConfig& cfg, JetMode mode, bool tf32 = false, bool reverse = false,
-            bool fused_ends = false, int weight_grad_slices = 0);
+  DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan = MlpPlan());
   // The fewest samples a slice of a sliced weight gradient has; smaller products are not sliced.
   static constexpr int kMinSliceSamples = 16;
   // Whether the reverse path can run this network and mode.

@@ -28,6 +28,7 @@ namespace siren {
 namespace {
 
 using cuda::DeviceMlp;
+using cuda::MlpPlan;
 using cuda::testing::HostExec;
 
 using Case = test_support::ActivationCase;
@@ -163,7 +164,7 @@ TEST_P(Emulation, ForwardMatchesCpuDoubleInEveryMode) {
   for (JetMode mode : {JetMode::Value, JetMode::Gradient, JetMode::Laplacian}) {
     const std::vector<double> ref = reference_out(cfg, p, x, n, mode);
     for (bool fused : {false, true}) {  // fused ends: the Value pass's output layer
-      const DeviceMlp mlp(cfg, mode, false, false, fused);
+      const DeviceMlp mlp(cfg, mode, MlpPlan().with_fused_ends(fused));
       ASSERT_EQ(mlp.fuses_value_output(), fused && mode == JetMode::Value);
       for (bool training : {true, false}) {  // training buffers, and inference's aliased ping-pong
         std::vector<float> work(mlp.floats_needed(n, training), std::nanf(""));
@@ -197,7 +198,7 @@ TEST_P(Emulation, ReverseInferenceMatchesCpuDouble) {
                       cfg.activation == Activation::Selu;
   for (const auto& [fused, tf32] : {std::pair{false, false}, {false, true}, {true, false}, {true, true}}) {
     if (tf32 && kinked) continue;
-    const DeviceMlp mlp(cfg, JetMode::Gradient, tf32, /*reverse=*/true, fused);
+    const DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_tf32(tf32).with_reverse().with_fused_ends(fused));
     std::vector<float> work(mlp.floats_needed(n, false), std::nanf(""));
     const cuda::MlpBuffers b = mlp.carve(work.data(), n, false);
     HostExec ex;
@@ -234,7 +235,7 @@ TEST_P(Emulation, TrainingGradientMatchesCpuDoubleForEveryLoss) {
       return squared_error<double>(kind, cfg.in_dim, cfg.out_dim, out, b.targets.data(), batch, scale, adj);
     });
     for (bool fused : {false, true}) {  // fused ends: the Value loss's output layer
-      const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, false, false, fused), p,
+      const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, MlpPlan().with_fused_ends(fused)), p,
                                                 training_view(coords, targets, kind), index.data(), batch, capacity);
       EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(kind) << (fused ? ", fused" : "");
       EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(kind) << (fused ? ", fused" : "");
@@ -258,7 +259,7 @@ TEST(EmulationSdf, LossAndGradientMatchCpuDoubleOnEveryPath) {
     for (const auto& [reverse, fused] : {std::pair{false, false}, {true, false}, {true, true}}) {
       const std::string name = std::string(!reverse ? "jets" : !fused ? "reverse" : "reverse, fused ends") +
                                ", hidden_layers " + std::to_string(layers);
-      const DeviceMlp mlp(cfg, JetMode::Gradient, false, reverse, fused);
+      const DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse(reverse).with_fused_ends(fused));
       // The premises: the jets fuse their first layer, the fused ends both of theirs.
       ASSERT_EQ(mlp.fused_first_layer(), !reverse);
       ASSERT_EQ(mlp.reverse_fuses_first() && mlp.reverse_fuses_output(), fused);
@@ -295,9 +296,9 @@ TEST(EmulationReverse, OneChannelGradientSupervisionMatchesCpuDouble) {
                                        1.0 / double(batch), adj);
         });
     for (bool fused : {false, true}) {
-      const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true, fused), p,
-                                                training_view(coords, targets, LossKind::Gradient), index.data(),
-                                                batch, capacity);
+      const EmulatedPass em =
+          emulated_training(DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends(fused)), p,
+                            training_view(coords, targets, LossKind::Gradient), index.data(), batch, capacity);
       EXPECT_NEAR(em.loss_sum, ref.loss, 1e-5 * ref.loss) << to_string(c.act) << (fused ? ", fused ends" : "");
       EXPECT_LT(rel_err(em.grads, ref.grads), 1e-5) << to_string(c.act) << (fused ? ", fused ends" : "");
     }
@@ -315,8 +316,9 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
   const size_t n = data.n_on + data.n_off;
   const ReferencePass ref = data.reference(cfg, p);
   for (bool fused : {false, true}) {
-    const EmulatedPass em = emulated_training(DeviceMlp(cfg, JetMode::Gradient, /*tf32=*/true, true, fused), p,
-                                              data.view(), nullptr, n, n);
+    const EmulatedPass em = emulated_training(
+        DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_tf32().with_reverse().with_fused_ends(fused)), p, data.view(),
+        nullptr, n, n);
     EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
     const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
     EXPECT_LT(loss_err, 2e-3);
@@ -359,9 +361,9 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
                                                  });
     for (bool fused : {false, true}) {
       const std::string name = std::string(sh.name) + (fused ? ", fused ends" : "");
-      const EmulatedPass em =
-          emulated_training(DeviceMlp(cfg, JetMode::Gradient, sh.tf32, true, fused), p,
-                            training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity);
+      const EmulatedPass em = emulated_training(
+          DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_tf32(sh.tf32).with_reverse().with_fused_ends(fused)), p,
+          training_view(coords, targets, LossKind::Gradient), nullptr, n, capacity);
       const double tol = sh.tf32 ? 2e-3 : 1e-5;
       EXPECT_NEAR(em.loss_sum, ref.loss, tol * ref.loss) << name;
       EXPECT_LT(rel_err(em.grads, ref.grads), tol) << name;
@@ -384,7 +386,7 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
   pe.pe_frequencies = 20;
   const NetworkConfig sine = test_support::case_network({Activation::Sine, 2}, 1, width, 2);
   for (const auto& [cfg, fused] : {std::pair{pe, false}, {pe, true}, {sine, true}}) {
-    const DeviceMlp mlp(cfg, JetMode::Gradient, false, true, fused);
+    const DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends(fused));
     // The premise: the fused first layer is the sine network's (relu-pe has an encoding).
     ASSERT_EQ(mlp.reverse_fuses_first(), fused && cfg.activation == Activation::Sine);
     const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = size_t(width), d = size_t(cfg.in_dim);
@@ -441,13 +443,13 @@ TEST(EmulationReverse, HalvesTheSdfStepsGemmWork) {
   cfg.in_dim = 3;
   cfg.out_dim = 1;
   const double jets = DeviceMlp(cfg, JetMode::Gradient).train_flops(1000);
-  const double reverse = DeviceMlp(cfg, JetMode::Gradient, false, true).train_flops(1000);
+  const double reverse = DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_reverse()).train_flops(1000);
   EXPECT_NEAR(reverse / jets, 0.5, 0.01);
   NetworkConfig three = cfg;
   three.out_dim = 3;
   EXPECT_FALSE(DeviceMlp::reverse_supported(three, JetMode::Gradient));
   EXPECT_FALSE(DeviceMlp::reverse_supported(cfg, JetMode::Laplacian));
-  EXPECT_THROW(DeviceMlp(three, JetMode::Gradient, false, true), Error);
+  EXPECT_THROW(DeviceMlp(three, JetMode::Gradient, MlpPlan().with_reverse()), Error);
 }
 
 // What the fused ends take off cuBLAS: per chunk, the first layer's five products with the 3-wide
@@ -459,10 +461,11 @@ TEST(EmulationReverse, FusedEndsLeaveNoNarrowGemm) {
   const std::vector<float> p = init_parameters(cfg, 9);
   const SdfCase data(30, 30, 71);
   const size_t n = data.n_on + data.n_off, capacity = 25, chunks = (n + capacity - 1) / capacity;
-  const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p, data.view(), nullptr,
-                                               n, capacity);
-  const EmulatedPass fused = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true, true), p, data.view(),
-                                               nullptr, n, capacity);
+  const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_reverse()), p,
+                                               data.view(), nullptr, n, capacity);
+  const EmulatedPass fused =
+      emulated_training(DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends()), p, data.view(),
+                        nullptr, n, capacity);
   EXPECT_EQ(plain.narrow_gemms, int(8 * chunks));
   EXPECT_EQ(fused.narrow_gemms, 0);
   EXPECT_EQ(plain.gemms - fused.gemms, int(8 * chunks));
@@ -479,11 +482,11 @@ TEST(EmulationReverse, FusedOutputLayerTurnsInOneOperation) {
     const std::vector<float> p = init_parameters(cfg, 13);
     const SdfCase data(20, 30, 5);
     const size_t n = data.n_on + data.n_off, capacity = 20, chunks = (n + capacity - 1) / capacity;
-    const DeviceMlp fused_mlp(cfg, JetMode::Gradient, false, true, true);
+    const DeviceMlp fused_mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends());
     const int acts = fused_mlp.activation_layers();
     ASSERT_EQ(acts, hidden_layers + 1);
-    const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, false, true), p, data.view(),
-                                                 nullptr, n, capacity);
+    const EmulatedPass plain = emulated_training(DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_reverse()), p,
+                                                 data.view(), nullptr, n, capacity);
     const EmulatedPass fused = emulated_training(fused_mlp, p, data.view(), nullptr, n, capacity);
     EXPECT_EQ(plain.rev_turns, 0);
     EXPECT_EQ(plain.rev_ups, int(acts * chunks));
@@ -528,8 +531,9 @@ TEST(EmulationSlices, SlicedWeightGradientsMatchOneProductEach) {
   const size_t n = data.n_on + data.n_off, capacity = 100;
   for (const auto& [reverse, fused] : {std::pair{false, false}, {true, false}, {true, true}}) {
     const std::string path = !reverse ? "jets" : fused ? "reverse, fused ends" : "reverse";
-    const DeviceMlp one(cfg, JetMode::Gradient, false, reverse, fused);
-    const DeviceMlp sliced(cfg, JetMode::Gradient, false, reverse, fused, 3);
+    const DeviceMlp one(cfg, JetMode::Gradient, MlpPlan().with_reverse(reverse).with_fused_ends(fused));
+    const DeviceMlp sliced(cfg, JetMode::Gradient,
+                           MlpPlan().with_reverse(reverse).with_fused_ends(fused).with_weight_grad_slices(3));
     EXPECT_EQ(sliced.weight_grad_slices(), 3);
     const EmulatedPass a = emulated_training(one, p, data.view(), nullptr, n, capacity);
     const EmulatedPass b = emulated_training(sliced, p, data.view(), nullptr, n, capacity);
@@ -546,7 +550,8 @@ TEST(EmulationSlices, SlicedWeightGradientsMatchOneProductEach) {
     EXPECT_LT(rel_err(b.grads, a.grads), 1e-6) << path;
     EXPECT_GT(rel_err(b.grads, std::vector<float>(a.grads.size(), 0.0f)), 0.5) << path << ": a gradient at all";
   }
-  EXPECT_THROW(DeviceMlp(cfg, JetMode::Gradient, false, true, true, -1), Error);
+  EXPECT_THROW(
+      DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends().with_weight_grad_slices(-1)), Error);
 }
 
 // The slices' partial products take one aligned buffer after the others, whatever the chunk: the
@@ -554,8 +559,9 @@ TEST(EmulationSlices, SlicedWeightGradientsMatchOneProductEach) {
 TEST(EmulationSlices, PartialProductsHaveTheirOwnBuffer) {
   const NetworkConfig cfg = test_support::case_network({Activation::Sine, 3}, 1, 37, 2);
   for (bool reverse : {false, true}) {
-    const DeviceMlp one(cfg, JetMode::Gradient, false, reverse, reverse);
-    const DeviceMlp sliced(cfg, JetMode::Gradient, false, reverse, reverse, 5);
+    const DeviceMlp one(cfg, JetMode::Gradient, MlpPlan().with_reverse(reverse).with_fused_ends(reverse));
+    const DeviceMlp sliced(cfg, JetMode::Gradient,
+                           MlpPlan().with_reverse(reverse).with_fused_ends(reverse).with_weight_grad_slices(5));
     for (size_t cap : {size_t(0), size_t(53)}) {
       const size_t extra = sliced.floats_needed(cap, true) - one.floats_needed(cap, true);
       EXPECT_GE(extra, size_t(5 * 37 * 37));
@@ -624,7 +630,7 @@ TEST(EmulationTf32, InferenceWithoutTheTransposedWeights) {
   const size_t n = 120;
   const std::vector<float> x = uniform(n * 2, -1.0f, 1.0f, 33);
   for (JetMode mode : {JetMode::Value, JetMode::Laplacian}) {
-    const DeviceMlp mlp(cfg, mode, /*tf32=*/true);
+    const DeviceMlp mlp(cfg, mode, MlpPlan().with_tf32());
     std::vector<float> work(mlp.floats_needed(n, false), std::nanf(""));
     const cuda::MlpBuffers b = mlp.carve(work.data(), n, false);
     HostExec ex;
@@ -660,7 +666,7 @@ TEST(EmulationTf32, OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
       });
       for (bool fused : {false, true}) {  // fused ends: the Value loss's output layer
         if (fused && kind != LossKind::Value) continue;
-        const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, /*tf32=*/true, false, fused), p,
+        const EmulatedPass em = emulated_training(DeviceMlp(cfg, mode, MlpPlan().with_tf32().with_fused_ends(fused)), p,
                                                   training_view(coords, targets, kind), nullptr, n, n);
         EXPECT_EQ(em.tf32_inexact, 0) << "a TF32 GEMM operand was not rounded";
         const double out_err = rel_err(std::vector<float>(em.buffers.out, em.buffers.out + ref.out.size()), ref.out);
@@ -711,7 +717,7 @@ TEST(EmulationBuffers, CarvedBuffersAreAlignedDisjointAndInside) {
     for (JetMode mode : {JetMode::Value, JetMode::Laplacian})
       for (bool training : {true, false}) {
         // Five outputs: too many for the fused output layer (which takes four), so its h stays.
-        const DeviceMlp mlp(cfg, mode, false, false, /*fused_ends=*/true);
+        const DeviceMlp mlp(cfg, mode, MlpPlan().with_fused_ends());
         ASSERT_FALSE(mlp.fuses_value_output());
         const size_t cap = 101, rows = cap * size_t(mlp.rows_per_sample());
         const size_t total = mlp.floats_needed(cap, training);
@@ -759,12 +765,16 @@ TEST(EmulationFusedOutput, WhereItAppliesNoOutputGemmAndTheReferenceGradient) {
     NetworkConfig cfg = test_support::case_network({act, 2}, out_dim, 24, layers);
     return cfg;
   };
-  EXPECT_TRUE(DeviceMlp(net(Activation::Sine, 4, 1), JetMode::Value, false, false, true).fuses_value_output());
-  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 5, 1), JetMode::Value, false, false, true).fuses_value_output());
-  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 0), JetMode::Value, false, false, true).fuses_value_output());
-  EXPECT_TRUE(DeviceMlp(net(Activation::ReluPE, 3, 0), JetMode::Value, false, false, true).fuses_value_output());
-  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 1), JetMode::Gradient, false, false, true).fuses_value_output());
-  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 1), JetMode::Value, false, false, false).fuses_value_output());
+  EXPECT_TRUE(DeviceMlp(net(Activation::Sine, 4, 1), JetMode::Value, MlpPlan().with_fused_ends()).fuses_value_output());
+  EXPECT_FALSE(
+      DeviceMlp(net(Activation::Sine, 5, 1), JetMode::Value, MlpPlan().with_fused_ends()).fuses_value_output());
+  EXPECT_FALSE(
+      DeviceMlp(net(Activation::Sine, 3, 0), JetMode::Value, MlpPlan().with_fused_ends()).fuses_value_output());
+  EXPECT_TRUE(
+      DeviceMlp(net(Activation::ReluPE, 3, 0), JetMode::Value, MlpPlan().with_fused_ends()).fuses_value_output());
+  EXPECT_FALSE(
+      DeviceMlp(net(Activation::Sine, 3, 1), JetMode::Gradient, MlpPlan().with_fused_ends()).fuses_value_output());
+  EXPECT_FALSE(DeviceMlp(net(Activation::Sine, 3, 1), JetMode::Value).fuses_value_output());
 
   for (const auto& [act, out_dim, layers] :
        {std::tuple{Activation::Sine, 4, 1}, {Activation::ReluPE, 3, 0}, {Activation::Tanh, 1, 2}}) {
@@ -776,7 +786,7 @@ TEST(EmulationFusedOutput, WhereItAppliesNoOutputGemmAndTheReferenceGradient) {
     const ReferencePass ref = reference_training(cfg, p, coords.data(), n, JetMode::Value, [&](const double* out, double* adj) {
       return squared_error<double>(LossKind::Value, 2, out_dim, out, targets.data(), n, 1.0 / (double(n) * out_dim), adj);
     });
-    const DeviceMlp mlp(cfg, JetMode::Value, false, false, true);
+    const DeviceMlp mlp(cfg, JetMode::Value, MlpPlan().with_fused_ends());
     ASSERT_TRUE(mlp.fuses_value_output());
     const EmulatedPass em =
         emulated_training(mlp, p, training_view(coords, targets, LossKind::Value), nullptr, n, capacity);
@@ -805,7 +815,8 @@ TEST(EmulationGeometry, ReductionPartialsFitTheBackendsScratch) {
   const std::vector<float> targets = uniform(n * 4, -1.0f, 1.0f, 6);
   for (int sms : {1, 2, 132, 1000}) {
     for (const auto& [cfg, reverse] : {std::pair{sdf, true}, {four, false}}) {
-      const DeviceMlp mlp(cfg, reverse ? JetMode::Gradient : JetMode::Value, false, reverse, true);
+      const DeviceMlp mlp(cfg, reverse ? JetMode::Gradient : JetMode::Value,
+                          MlpPlan().with_reverse(reverse).with_fused_ends());
       const cuda::TrainingView view = reverse ? data.view() : training_view(coords, targets, LossKind::Value);
       std::vector<float> work(mlp.floats_needed(n, true), std::nanf(""));
       const cuda::MlpBuffers b = mlp.carve(work.data(), n, true);
