@@ -11,6 +11,8 @@
 //              reverse_fused_ends, the defaults).
 //   sdf-unfused  the same step by reverse mode without the fused ends, in the same run.
 //   sdf-jets   the same step with gradient jets (4 rows per point, twice the GEMM work), in the same run.
+//   sdf-half   the sdf step with its hidden buffers in IEEE halves and FP16 GEMMs (CudaOptions::
+//              half_storage), in the same run; the same in both precision rows (it replaces TF32).
 // With --sdf-chunk-samples N1,N2,..., sdf and sdf-unfused also run with at most N samples per chunk
 // (CudaOptions::max_chunk_samples), as rows sdf@N and sdf-unfused@N (on an H200 every cap tried was
 // slower: bench/RESULTS.md). With --weight-grad-slices S1,S2,..., every mode also runs with its
@@ -21,7 +23,7 @@
 // eager steps with an event after every kernel and GEMM and prints where the step's time goes
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
-// usage: siren_bench_cuda [--modes plain,plain-fused,gradient,laplacian,sdf,sdf-unfused,sdf-jets]
+// usage: siren_bench_cuda [--modes plain,plain-fused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,sdf-half]
 //                         [--precision fp32|tf32|both]
 //                         [--sdf-chunk-samples N1,N2,...] [--weight-grad-slices S1,S2,...] [--min-seconds S]
 //                         [--warmup N] [--json FILE] [--no-evaluate] [--profile]
@@ -65,7 +67,7 @@ Config make_config(const std::string& mode) {
   c.net.hidden_features = 256;
   c.net.hidden_layers = 3;
   c.clip = 0;
-  if (mode == "sdf" || mode == "sdf-unfused" || mode == "sdf-jets") {
+  if (mode == "sdf" || mode == "sdf-unfused" || mode == "sdf-jets" || mode == "sdf-half") {
     c.net.in_dim = 3;
     c.net.out_dim = 1;
     c.loss = LossKind::Sdf;
@@ -183,7 +185,8 @@ std::vector<std::string> split(const std::string& s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: siren_bench_cuda [--modes plain,plain-fused,gradient,laplacian,sdf,sdf-unfused,sdf-jets]\n"
+               "usage: siren_bench_cuda [--modes plain,plain-fused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,"
+               "sdf-half]\n"
                "                        [--precision fp32|tf32|both] [--sdf-chunk-samples N1,N2,...]\n"
                "                        [--weight-grad-slices S1,S2,...] [--min-seconds S] [--warmup N]\n"
                "                        [--json FILE] [--no-evaluate] [--profile]\n");
@@ -193,8 +196,8 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> all_modes = {"plain",    "plain-fused", "gradient", "laplacian",
-                                              "sdf",      "sdf-unfused", "sdf-jets"};
+  const std::vector<std::string> all_modes = {"plain",       "plain-fused", "gradient", "laplacian", "sdf",
+                                              "sdf-unfused", "sdf-jets",    "sdf-half"};
   std::vector<std::string> modes = all_modes;
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
   double min_seconds = 1.5;
@@ -294,12 +297,13 @@ int main(int argc, char** argv) {
     for (Precision p : precisions) {
       // One backend per formulation the rows ask for, made when first needed: the defaults;
       // sdf-jets, gradient jets instead of reverse mode; sdf-unfused, reverse mode without its fused
-      // ends; plain-fused, the jets' fused output layer; each with a chunk cap or sliced weight
-      // gradients where a row has them.
+      // ends; plain-fused, the jets' fused output layer; sdf-half, half storage; each with a chunk
+      // cap or sliced weight gradients where a row has them.
       std::map<std::string, std::unique_ptr<cuda::CudaBackend>> backends;
       auto backend_for = [&](const std::string& mode, size_t chunk = 0, int slices = 0) -> cuda::CudaBackend& {
         const std::string path =
-            mode == "sdf-jets" || mode == "sdf-unfused" || mode == "plain-fused" ? mode : "default";
+            mode == "sdf-jets" || mode == "sdf-unfused" || mode == "plain-fused" || mode == "sdf-half" ? mode
+                                                                                                       : "default";
         std::unique_ptr<cuda::CudaBackend>& be =
             backends[path + "@" + std::to_string(chunk) + "/" + std::to_string(slices)];
         if (!be) {
@@ -308,6 +312,7 @@ int main(int argc, char** argv) {
           o.reverse_mode_gradient = path != "sdf-jets";
           if (path == "sdf-unfused") o.reverse_fused_ends = false;
           if (path == "plain-fused") o.fused_value_output = true;
+          if (path == "sdf-half") o.half_storage = true;
           o.max_chunk_samples = chunk;
           o.weight_grad_slices = slices;
           be = std::make_unique<cuda::CudaBackend>(o);
@@ -324,7 +329,8 @@ int main(int argc, char** argv) {
         rows.push_back({m, m, 0, 0});
         if (m == "sdf" || m == "sdf-unfused")
           for (size_t chunk : sdf_chunks) rows.push_back({m + "@" + std::to_string(chunk), m, chunk, 0});
-        for (int slices : slice_counts) rows.push_back({m + "/s" + std::to_string(slices), m, 0, slices});
+        if (m != "sdf-half")  // half storage and slices do not combine
+          for (int slices : slice_counts) rows.push_back({m + "/s" + std::to_string(slices), m, 0, slices});
       }
       for (const Row& row : rows) {
         const std::string& name = row.name;
@@ -343,6 +349,7 @@ int main(int argc, char** argv) {
                                   {"max_chunk_samples", row.chunk},
                                   {"weight_grad_slices", row.slices},
                                   {"fused_value_output", be.options().fused_value_output},
+                                  {"half_storage", be.options().half_storage},
                                   {"chunk_samples", t.chunk},
                                   {"precision", to_string(p)},
                                   {"points", evaluated},

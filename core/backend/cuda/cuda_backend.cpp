@@ -286,7 +286,8 @@ DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, Je
                        .with_tf32(options.precision == Precision::Tf32)
                        .with_reverse(reverse)
                        .with_fused_ends(reverse ? options.reverse_fused_ends : options.fused_value_output)
-                       .with_weight_grad_slices(options.weight_grad_slices));
+                       .with_weight_grad_slices(options.weight_grad_slices)
+                       .with_half_storage(options.half_storage));
 }
 
 // Samples per chunk for a budget of bytes: at least kMinChunkSamples, at most what the work needs
@@ -364,7 +365,7 @@ class CudaTrainer final : public Trainer {
     try {
       params_.allocate(np_, "the parameters");
       grads_.allocate(np_, "the gradient");
-      if (mlp_.tf32()) rounded_.allocate(mlp_.rounded_floats(), "the TF32 copy of the parameters");
+      if (mlp_.rounded_floats() > 0) rounded_.allocate(mlp_.rounded_floats(), "the TF32 or FP16 copy of the weights");
       m_.allocate(np_, "Adam's first moment");
       v_.allocate(np_, "Adam's second moment");
       coords_.allocate(data_->count * size_t(cfg.in_dim), "the training coordinates");
@@ -672,7 +673,7 @@ class CudaTrainer final : public Trainer {
   std::unique_ptr<Event[]> events_;  // kRing of them: step h's loss copy is followed by event h % kRing
 
   DeviceArray<float> params_, grads_, m_, v_, coords_, targets_, work_, scratch_f_;
-  DeviceArray<float> rounded_;  // TF32 path: the parameters rounded to TF32, refreshed before each pass
+  DeviceArray<float> rounded_;  // TF32 path, half storage: the parameters' copy, refreshed before each pass
   DeviceArray<double> scratch_d_, loss_sum_;  // loss_sum_[0]: the steps', [1]: loss_and_gradient's
   DeviceArray<uint32_t> index_;
   DeviceArray<float> sdf_coords_, sdf_targets_;  // an SDF step's batch: surface then off-surface points

@@ -359,7 +359,7 @@ __global__ void __launch_bounds__(kThreads) reduce_partials_kernel(const float* 
   if (threadIdx.y == 0 && i < w) {
     float sum = shared[0][threadIdx.x];
     for (int y = 1; y < 8; ++y) sum += shared[y][threadIdx.x];
-    t.dst[q][size_t(i) * size_t(t.stride[q])] += sum;
+    t.dst[q][size_t(i) * size_t(t.stride[q])] += sum * t.scale;
   }
 }
 
@@ -434,17 +434,19 @@ __global__ void __launch_bounds__(kThreads) sample_kernel(uint32_t* idx, size_t 
 }
 
 // Element e of dst (cols x rows): a few weight matrices per step, too small for a tiled transpose to pay.
-__global__ void __launch_bounds__(kThreads) round_transpose_kernel(const float* src, int rows, int cols, float* dst) {
+__global__ void __launch_bounds__(kThreads) round_transpose_kernel(const float* src, int rows, int cols, float* dst,
+                                                                   bool half) {
   const size_t n = size_t(rows) * size_t(cols);
   for (size_t e = size_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n; e += size_t(gridDim.x) * blockDim.x) {
     const size_t c = e / size_t(rows), r = e % size_t(rows);  // dst row c, column r
-    dst[e] = round_tf32(src[r * size_t(cols) + c]);
+    const float v = src[r * size_t(cols) + c];
+    store_at(dst, e, half ? v : round_tf32(v), half);
   }
 }
 
-__global__ void __launch_bounds__(kThreads) round_copy_kernel(const float* src, float* dst, size_t n) {
+__global__ void __launch_bounds__(kThreads) round_copy_kernel(const float* src, float* dst, size_t n, bool half) {
   for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
-    dst[i] = round_tf32(src[i]);
+    store_at(dst, i, half ? src[i] : round_tf32(src[i]), half);
 }
 
 __global__ void __launch_bounds__(kThreads) extract_kernel(Extract a) {
@@ -530,25 +532,29 @@ void CudaExec::reduce_feature_partials(int blocks, int w, float* dst, const char
 }
 
 void CudaExec::gemm(const GemmCall& g) {
-  const float one = 1.0f;
-  const cublasComputeType_t compute = g.tf32_ok ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  // Half storage: FP16 operands (and C where half_c), FP32 accumulation and scalars. The strides
+  // and leading dimensions are in elements, whatever their size.
+  const cublasComputeType_t compute =
+      g.tf32_ok && !g.half_ab ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  const cudaDataType_t ab = g.half_ab ? CUDA_R_16F : CUDA_R_32F, c = g.half_c ? CUDA_R_16F : CUDA_R_32F;
   const cublasOperation_t ta = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (g.batch > 1)
     check_cublas(blas_,
-                 blas_.gemm_strided_batched_ex(handle_, ta, tb, g.m, g.n, g.k, &one, g.a, CUDA_R_32F, g.lda,
-                                               static_cast<long long>(g.stride_a), g.b, CUDA_R_32F, g.ldb,
-                                               static_cast<long long>(g.stride_b), &g.beta, g.c, CUDA_R_32F, g.ldc,
+                 blas_.gemm_strided_batched_ex(handle_, ta, tb, g.m, g.n, g.k, &g.alpha, g.a, ab, g.lda,
+                                               static_cast<long long>(g.stride_a), g.b, ab, g.ldb,
+                                               static_cast<long long>(g.stride_b), &g.beta, g.c, c, g.ldc,
                                                static_cast<long long>(g.stride_c), g.batch, compute,
                                                CUBLAS_GEMM_DEFAULT),
                  "batched GEMM");
   else
     check_cublas(blas_,
-                 blas_.gemm_ex(handle_, ta, tb, g.m, g.n, g.k, &one, g.a, CUDA_R_32F, g.lda, g.b, CUDA_R_32F, g.ldb,
-                               &g.beta, g.c, CUDA_R_32F, g.ldc, compute, CUBLAS_GEMM_DEFAULT),
+                 blas_.gemm_ex(handle_, ta, tb, g.m, g.n, g.k, &g.alpha, g.a, ab, g.lda, g.b, ab, g.ldb, &g.beta, g.c,
+                               c, g.ldc, compute, CUBLAS_GEMM_DEFAULT),
                  "GEMM");
   if (profiler_)
     profiler_->mark("GEMM " + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" + std::to_string(g.k) + " " +
-                    (g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") + (g.tf32_ok ? " tf32" : "") +
+                    (g.trans_a ? "T" : "N") + (g.trans_b ? "T" : "N") +
+                    (g.half_ab ? (g.half_c ? " fp16" : " fp16->fp32") : g.tf32_ok ? " tf32" : "") +
                     (g.batch > 1 ? " x" + std::to_string(g.batch) : ""));
 }
 
@@ -737,15 +743,16 @@ void CudaExec::loss(const LossArgs& a, double* loss_sum) {
   launched("loss reduction");
 }
 
-void CudaExec::round_transpose(const float* src, int rows, int cols, float* dst) {
+void CudaExec::round_transpose(const float* src, int rows, int cols, float* dst, bool half) {
   const size_t n = size_t(rows) * size_t(cols);
-  round_transpose_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(src, rows, cols, dst);
-  launched("TF32 transposed weights");
+  round_transpose_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(src, rows, cols, dst,
+                                                                                                 half);
+  launched(half ? "FP16 transposed weights" : "TF32 transposed weights");
 }
 
-void CudaExec::round_copy(const float* src, float* dst, size_t n) {
-  round_copy_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(src, dst, n);
-  launched("TF32 parameter copy");
+void CudaExec::round_copy(const float* src, float* dst, size_t n, bool half) {
+  round_copy_kernel<<<linear_blocks(n, elementwise_cap(sm_count_)), kThreads, 0, stream_>>>(src, dst, n, half);
+  launched(half ? "FP16 weight copy" : "TF32 parameter copy");
 }
 
 void CudaExec::sample(uint32_t* idx, size_t n, uint64_t count, uint64_t seed, const StepCounters* counters) {

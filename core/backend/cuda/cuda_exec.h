@@ -72,8 +72,8 @@ class CudaExec final : public JetExec {
   void rev_input_gradient(const RevInput& a) override;
   void rev_direction(const RevInput& a) override;
 
-  void round_copy(const float* src, float* dst, size_t n) override;
-  void round_transpose(const float* src, int rows, int cols, float* dst) override;
+  void round_copy(const float* src, float* dst, size_t n, bool half) override;
+  void round_transpose(const float* src, int rows, int cols, float* dst, bool half) override;
 
   // The trainer's kernels.
   // idx[i] = uniform sample of [0, count) for i < n, from (seed, counters->draws, i).

@@ -1,6 +1,7 @@
 #include "core/backend/cuda/device_mlp.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "core/util/error.h"
@@ -55,6 +56,7 @@ DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan
       reverse_(plan.reverse),
       fused_ends_(false),
       slices_(plan.weight_grad_slices > 1 ? plan.weight_grad_slices : 0),
+      half_(false),
       rows_(rows_of(mode, cfg.in_dim)) {
   cfg_.validate();
   // The jets path fuses a Value pass's output layer where the last hidden layer's z is stored.
@@ -64,6 +66,11 @@ DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan
   if (plan.weight_grad_slices < 0 || plan.weight_grad_slices > 4096)
     throw Error("the weight gradients' slices must be between 0 and 4096, not " +
                 std::to_string(plan.weight_grad_slices));
+  // Half storage where every hidden buffer is one the fused reverse path's own operations read and
+  // write (the unfused ends' encoding, input-gradient and output GEMMs stay FP32, and a sliced
+  // weight gradient's offsets count floats).
+  half_ = plan.half_storage && reverse_fuses_first() && reverse_fuses_output() && activation_layers() >= 2;
+  if (half_ && slices_ > 0) throw Error("half storage and sliced weight gradients do not combine");
   if (reverse_ && !reverse_supported(cfg_, mode_))
     throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");
   // The fused ends recompute delta_0 and h_(L-1) where the unfused path stored them, unrounded only
@@ -174,14 +181,24 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
 bool DeviceMlp::tf32_layer(int layer) const {
   // Only the hidden x hidden products. The first layer stays FP32 (w0 * z amplifies its rounding:
   // with TF32's 10-bit mantissa, sin(30 z) would be off by about 1e-2), and so does the output
-  // layer (out_dim wide: nothing to gain).
-  return tf32_ && layer >= 1 && layer < activation_layers();
+  // layer (out_dim wide: nothing to gain). With half storage those products read halves instead.
+  return tf32_ && !half_ && layer >= 1 && layer < activation_layers();
+}
+
+float DeviceMlp::half_adjoint_scale(size_t samples) {
+  return std::ldexp(1.0f, std::ilogb(double(std::max<size_t>(samples, 1))) + kHalfAdjointScaleLog2);
+}
+
+const float* DeviceMlp::weight_copy(int layer, const float* rounded, bool transposed) const {
+  if (!rounded) throw Error("internal: the TF32 path and half storage need the rounded parameters");
+  const size_t at = (transposed ? transposed_offset() : 0) + size_t(cfg_.weight_offset(layer));
+  return half_layer(layer) ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(rounded) + at)
+                           : rounded + at;
 }
 
 const float* DeviceMlp::weights(int layer, const float* params, const float* rounded) const {
-  if (!tf32_layer(layer)) return params + cfg_.weight_offset(layer);
-  if (!rounded) throw Error("internal: the TF32 path needs the rounded parameters");
-  return rounded + cfg_.weight_offset(layer);
+  if (!tf32_layer(layer) && !half_layer(layer)) return params + cfg_.weight_offset(layer);
+  return weight_copy(layer, rounded, false);
 }
 
 GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const float* dz, int ld_dz, float* grads,
@@ -202,6 +219,7 @@ GemmCall DeviceMlp::weight_grad(int layer, const float* h_in, int ld_in, const f
   g.c = grads + cfg_.weight_offset(layer);
   g.ldc = fi;
   g.tf32_ok = tf32_layer(layer);
+  g.half_ab = half_layer(layer);  // the gradient itself accumulates in FP32
   return g;
 }
 
@@ -235,28 +253,37 @@ void DeviceMlp::add_weight_grad(JetExec& ex, const GemmCall& g, const MlpBuffers
 }
 
 void DeviceMlp::round_parameters(JetExec& ex, const float* params, float* rounded, bool training) const {
+  if (half_) {  // the hidden layers' weights alone, as halves, and their transposes
+    for (int l = 1; l < activation_layers(); ++l) {
+      const size_t count = size_t(cfg_.fan_out(l)) * size_t(cfg_.fan_in(l));
+      ex.round_copy(params + cfg_.weight_offset(l), const_cast<float*>(weight_copy(l, rounded, false)), count, true);
+      ex.round_transpose(params + cfg_.weight_offset(l), cfg_.fan_out(l), cfg_.fan_in(l),
+                         const_cast<float*>(weight_copy(l, rounded, true)), true);
+    }
+    return;
+  }
   if (!tf32_) return;
   const size_t np = cfg_.num_parameters();
-  ex.round_copy(params, rounded, np);
+  ex.round_copy(params, rounded, np, false);
   // The transposes serve the input-gradient GEMMs: the backward pass's, and the reverse path's
   // gradient sweep (part of its forward). Inference on jets has none.
   if (!training && !reverse_) return;
   for (int l = 0; l < cfg_.num_linear_layers(); ++l)
     if (tf32_layer(l))
       ex.round_transpose(params + cfg_.weight_offset(l), cfg_.fan_out(l), cfg_.fan_in(l),
-                         rounded + transposed_offset() + cfg_.weight_offset(l));
+                         rounded + transposed_offset() + cfg_.weight_offset(l), false);
 }
 
 GemmCall DeviceMlp::input_grad(int layer, const float* params, const float* rounded, const float* dz, int ld_dz,
                                float* dh_in, int rows) const {
-  // Column-major dH_in^T (fi x rows) = W-buffer (fi x fo) * dZ-buffer (fo x rows); on TF32 layers
-  // op_T(W^T-buffer (fo x fi)) instead (the class comment says why).
+  // Column-major dH_in^T (fi x rows) = W-buffer (fi x fo) * dZ-buffer (fo x rows); on TF32 and
+  // half layers op_T(W^T-buffer (fo x fi)) instead (the class comment says why), the transpose
+  // that round_parameters() keeps in the copy.
   const int fi = cfg_.fan_in(layer), fo = cfg_.fan_out(layer);
   GemmCall g;
-  const bool transposed = tf32_layer(layer);
+  const bool transposed = tf32_layer(layer) || half_layer(layer);
   g.trans_a = transposed;
-  // weights() is the rounded copy on TF32 layers; round_parameters() put its transpose after it.
-  g.a = weights(layer, params, rounded) + (transposed ? transposed_offset() : 0);
+  g.a = transposed ? weight_copy(layer, rounded, true) : weights(layer, params, rounded);
   g.lda = transposed ? fo : fi;
   g.trans_b = false;
   g.m = fi;
@@ -268,6 +295,7 @@ GemmCall DeviceMlp::input_grad(int layer, const float* params, const float* roun
   g.c = dh_in;
   g.ldc = fi;
   g.tf32_ok = tf32_layer(layer);
+  g.half_ab = g.half_c = half_layer(layer);
   return g;
 }
 
@@ -287,6 +315,7 @@ GemmCall DeviceMlp::linear_forward(int layer, const float* weights, const float*
   g.c = out;
   g.ldc = fo;
   g.tf32_ok = tf32_layer(layer);
+  g.half_ab = g.half_c = half_layer(layer);
   return g;
 }
 
@@ -413,6 +442,7 @@ RevLayer DeviceMlp::rev_layer(int l, const float* params, const MlpBuffers& b, c
   r.delta = b.delta[size_t(l)];
   r.d = cfg_.in_dim;
   r.adjoint = adjoint;
+  r.half = half_;
   if (l == 0 && reverse_fuses_first()) {
     r.fuse |= kFuseFirst;
     r.first = first_layer_args(cfg_, params, in);
@@ -456,6 +486,7 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
     a.z = b.z[size_t(l)];
     a.h = b.h[size_t(l)];
     a.round_out = tf32_layer(l + 1);
+    a.half = half_;
     ex.act_forward(JetMode::Value, a);
   };
   if (reverse_fuses_first()) {
@@ -463,6 +494,7 @@ void DeviceMlp::forward_reverse(JetExec& ex, const float* params, const ChunkInp
       FirstLayer f = first_layer_args(cfg_, params, in);
       f.h = b.h[0];
       f.round_out = tf32_layer(1);
+      f.half = half_;
       ex.first_forward(JetMode::Value, f);
     }
   } else {
@@ -525,6 +557,19 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   const int rows = int(n);
   const int d = cfg_.in_dim, e = cfg_.encoded_dim(), acts = activation_layers();
   const int width = cfg_.fan_in(acts);
+  // Half storage scales the adjoints (the class comment); what they add to the gradient is
+  // unscaled: the weight-gradient GEMMs' alpha, the sums' scale. Both exact (a power of two).
+  const float adj_scale = half_ ? half_adjoint_scale(in.total ? in.total : in.n) : 1.0f;
+  auto weight_grad_of = [&](int l, const float* h_in, int ld_in, const float* dz, int ld_dz) {
+    GemmCall g = weight_grad(l, h_in, ld_in, dz, ld_dz, grads, rows);
+    g.alpha = 1.0f / adj_scale;
+    add_weight_grad(ex, g, b);
+  };
+  auto sums = [&](RevOp op, const RevLayer& r, int l) {
+    ReduceTarget t = rev_sums(op, r, l, grads);
+    t.scale = 1.0f / adj_scale;
+    return t;
+  };
 
   // The direction of grad phi's adjoint in the encoding (a fused first layer reads it from the
   // loss's adjoint), then up through the gradient sweep's adjoint.
@@ -536,9 +581,10 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   }
   for (int l = 0; l < acts; ++l) {
     RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
+    r.adjoint_scale = adj_scale;
     if ((r.fuse & kFuseFirst) == 0) {
       const float* gbar_in = b.adj_a;  // gbar_(l-1): fan_in(l) wide
-      add_weight_grad(ex, weight_grad(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l), grads, rows), b);
+      weight_grad_of(l, gbar_in, cfg_.fan_in(l), b.delta[size_t(l)], cfg_.fan_out(l));
       ex.gemm(linear_forward(l, weights(l, params, rounded), gbar_in, b.adj_b, rows));  // dbar_l
       r.dbar = b.adj_b;
     }
@@ -547,11 +593,11 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
       // there now, has been read by the GEMMs above).
       r.hbar = b.adj_a;
       r.round_out = tf32_layer(l);
-      ex.rev_turn(r, rev_sums(RevOp::Turn, r, l, grads));
+      ex.rev_turn(r, sums(RevOp::Turn, r, l));
     } else {
       r.gbar = b.adj_a;  // gbar_l over gbar_(l-1), which nothing reads any more
       r.round_out = tf32_layer(l + 1);
-      ex.rev_up(r, rev_sums(RevOp::Up, r, l, grads));
+      ex.rev_up(r, sums(RevOp::Up, r, l));
     }
   }
 
@@ -561,7 +607,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
     float* const w_last_grad = grads + cfg_.weight_offset(acts);
     // g_(L-1) = W_L^T for every sample: W_L's share is the sum of gbar_(L-1) over the samples.
     ex.value_row_sums(b.adj_a, n, 1, width, w_last_grad);
-    add_weight_grad(ex, weight_grad(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d, grads, rows), b);
+    weight_grad_of(acts, b.h[size_t(acts - 1)], width, b.out_adjoint, 1 + d);
     ex.gemm(input_grad(acts, params, rounded, b.out_adjoint, 1 + d, b.adj_a, rows));
   }
   ex.value_row_sums(b.out_adjoint, n, 1 + d, 1, grads + cfg_.bias_offset(acts));
@@ -569,16 +615,16 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   float* spare = b.adj_b;
   for (int l = acts - 1; l >= 0; --l) {
     RevLayer r = rev_layer(l, params, b, in, b.out_adjoint);
+    r.adjoint_scale = adj_scale;
     if ((r.fuse & kFuseOutput) == 0) {
       r.hbar = hbar;
       r.round_out = tf32_layer(l);
-      ex.rev_down(r, rev_sums(RevOp::Down, r, l, grads));
+      ex.rev_down(r, sums(RevOp::Down, r, l));
     }
     if (l == 0) {
-      if ((r.fuse & kFuseFirst) == 0)
-        add_weight_grad(ex, weight_grad(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0), grads, rows), b);
+      if ((r.fuse & kFuseFirst) == 0) weight_grad_of(0, b.input, (1 + d) * e, hbar, cfg_.fan_out(0));
     } else {
-      add_weight_grad(ex, weight_grad(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l), grads, rows), b);
+      weight_grad_of(l, b.h[size_t(l - 1)], cfg_.fan_in(l), hbar, cfg_.fan_out(l));
       ex.gemm(input_grad(l, params, rounded, hbar, cfg_.fan_out(l), spare, rows));
       std::swap(hbar, spare);
     }
@@ -598,6 +644,7 @@ void DeviceMlp::train(JetExec& ex, const float* params, const TrainingView& data
     in.index = index;
     in.base = base;
     in.n = std::min(capacity, n - base);
+    in.total = n;
     forward(ex, params, in, b, rounded);
     LossArgs la;
     la.kind = data.loss;

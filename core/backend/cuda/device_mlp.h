@@ -17,7 +17,7 @@
 
 namespace siren::cuda {
 
-// C (m x n) = op(A) op(B) + beta C, all column-major (cuBLAS's convention), alpha = 1.
+// C (m x n) = alpha op(A) op(B) + beta C, all column-major (cuBLAS's convention).
 // Row-major activations (rows x width) are column-major (width x rows) matrices, so for
 // Z = H W^T (row-major; W is fan_out x fan_in row-major): C = Z^T = op_T(W^T-buffer) * H-buffer.
 struct GemmCall {
@@ -31,6 +31,10 @@ struct GemmCall {
   float* c = nullptr;
   int ldc = 0;
   bool tf32_ok = false;  // the product may run in TF32 when the backend's precision says so
+  // Half storage: A and B hold IEEE halves (the pointers point at uint16_t's), and C too where
+  // half_c; the product accumulates in FP32 (FP16 tensor cores).
+  bool half_ab = false, half_c = false;
+  float alpha = 1.0f;
   // batch > 1: that many products, the i-th on a + i stride_a, b + i stride_b into c + i stride_c
   // (cuBLAS's strided batched GEMM).
   int batch = 1;
@@ -43,6 +47,7 @@ struct ReduceTarget {
   int quantities = 0;
   float* dst[kMaxFeatureSums] = {};
   int stride[kMaxFeatureSums] = {};
+  float scale = 1.0f;  // every sum is multiplied by it (half storage: 1 / the adjoints' scale)
   // Appends a quantity: feature i's sum goes to to[i * step].
   void add(float* to, int step) {
     if (quantities == kMaxFeatureSums) throw Error("internal: more sums than a ReduceTarget holds");
@@ -93,8 +98,9 @@ class JetExec {
   virtual void out_backward(const OutLayer& a, const ReduceTarget& t) = 0;
   // The TF32 copy of the parameters (DeviceMlp::round_parameters): dst[i] = round_tf32(src[i]) for
   // i < n; and dst (cols x rows, row-major) = the transpose of src (rows x cols, row-major), rounded.
-  virtual void round_copy(const float* src, float* dst, size_t n) = 0;
-  virtual void round_transpose(const float* src, int rows, int cols, float* dst) = 0;
+  // half: the same as IEEE halves, dst holding uint16_t's (jet_kernels.h's store_at).
+  virtual void round_copy(const float* src, float* dst, size_t n, bool half) = 0;
+  virtual void round_transpose(const float* src, int rows, int cols, float* dst, bool half) = 0;
 };
 
 // What a reverse-path layer fuses (RevLayer::fuse), as a template argument for the executors'
@@ -128,6 +134,7 @@ struct ChunkInput {
   const uint32_t* index = nullptr;  // null: samples base .. base + n - 1
   size_t base = 0;
   size_t n = 0;
+  size_t total = 0;  // the samples of the whole batch (all its chunks; 0: n), for half storage's scale
 };
 
 // A training set in (device) memory.
@@ -182,6 +189,17 @@ struct MlpBuffers {
 // over the SMs (a 256 x 256 gradient is 4-16 of them on 132), and the weight-gradient GEMMs ran at
 // 66% of the copy rate on an H200 where the others ran at 90%: slicing is the experiment
 // (CudaOptions::weight_grad_slices, siren_bench_cuda --weight-grad-slices).
+//
+// half_storage: on the reverse path with both ends fused (one output, no positional encoding),
+// every samples x width buffer (z, h, g, delta and the adjoints gbar, dbar, hbar/zbar) holds IEEE
+// halves, and the hidden layers' GEMMs read FP16 operands (a half copy of their weights in
+// `rounded`) and accumulate in FP32. The SDF step is bound by the bytes of its ~76 passes over such
+// buffers; halves carry TF32's 10-bit mantissa, and bench/storage_precision.py measured the same
+// gradient error as the TF32 path's. FP16's range needs the adjoints scaled: the loss's adjoint is
+// read times S = 2^(floor(log2 N) + kHalfAdjointScaleLog2) for a batch of N samples (one sample's
+// adjoint times N spanned 2^-6 to 2^18 in that study, FP16 2^-24 to 2^16), and every gradient
+// contribution of a scaled adjoint (the weight-gradient GEMMs' alpha, the sums' ReduceTarget
+// scale) is divided by S again. An experiment (CudaOptions::half_storage) until timed on a GPU.
 // Which of the paths above a DeviceMlp takes: named fields, set in a chain where they differ from
 // the FP32 jets path (MlpPlan().with_reverse().with_fused_ends(f)), so a call site says what it asks.
 struct MlpPlan {
@@ -189,11 +207,13 @@ struct MlpPlan {
   bool reverse = false;
   bool fused_ends = false;     // asked for; DeviceMlp fuses what its network and mode allow
   int weight_grad_slices = 0;  // 0 or 1: none
+  bool half_storage = false;   // asked for; DeviceMlp stores in halves where its path allows
 
   MlpPlan& with_tf32(bool on = true) { tf32 = on; return *this; }
   MlpPlan& with_reverse(bool on = true) { reverse = on; return *this; }
   MlpPlan& with_fused_ends(bool on = true) { fused_ends = on; return *this; }
   MlpPlan& with_weight_grad_slices(int slices) { weight_grad_slices = slices; return *this; }
+  MlpPlan& with_half_storage(bool on = true) { half_storage = on; return *this; }
 };
 
 class DeviceMlp {
@@ -201,6 +221,9 @@ class DeviceMlp {
   DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan = MlpPlan());
   // The fewest samples a slice of a sliced weight gradient has; smaller products are not sliced.
   static constexpr int kMinSliceSamples = 16;
+  // Half storage's adjoint scale, S = 2^(floor(log2 N) + this) for N samples (the class comment).
+  static constexpr int kHalfAdjointScaleLog2 = -8;
+  static float half_adjoint_scale(size_t samples);
   // Whether the reverse path can run this network and mode.
   static bool reverse_supported(const NetworkConfig& cfg, JetMode mode) {
     return mode == JetMode::Gradient && cfg.out_dim == 1;
@@ -221,6 +244,7 @@ class DeviceMlp {
   // The jets path's fused output layer (Value mode).
   bool fuses_value_output() const { return !reverse_ && fused_ends_; }
   int weight_grad_slices() const { return slices_; }
+  bool half_storage() const { return half_; }
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
   // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
@@ -230,7 +254,10 @@ class DeviceMlp {
 
   // Floats of the TF32 copy of the parameters (0 off the TF32 path), and its refresh from params,
   // needed after every change of the parameters before forward() and backward() read it.
-  size_t rounded_floats() const { return tf32_ ? transposed_offset() + size_t(cfg_.num_parameters()) : 0; }
+  // Half storage keeps its half copy of the hidden layers' weights there (in half the space).
+  size_t rounded_floats() const {
+    return tf32_ || half_ ? transposed_offset() + size_t(cfg_.num_parameters()) : 0;
+  }
   // n floats rounded up to 256 bytes: where a copy placed after n floats of an allocation starts.
   static size_t aligned_floats(size_t n) { return (n + 63) / 64 * 64; }
   // training = false: for forward() alone (without the transposes where that reads none).
@@ -281,6 +308,11 @@ class DeviceMlp {
   // Where layer l's operation `op` adds its sums over samples, in rev_quantities' order.
   ReduceTarget rev_sums(RevOp op, const RevLayer& r, int l, float* grads) const;
   bool tf32_layer(int layer) const;
+  // Whether layer l's GEMMs run on half storage (the hidden x hidden products).
+  bool half_layer(int layer) const { return half_ && layer >= 1 && layer < activation_layers(); }
+  // The copy of layer l's weights in `rounded` (as stored, or transposed) that its GEMMs read on the
+  // TF32 path and with half storage (where it holds halves: the offsets count elements).
+  const float* weight_copy(int layer, const float* rounded, bool transposed) const;
   // Where the transposed weights start in the TF32 copy: after the parameters, 256-byte aligned, so
   // that each layer's copy is aligned as its weights are (cuBLAS's fast TF32 kernels need 16 bytes;
   // at the parameter count, odd for most networks, the input-gradient GEMMs ran 2x slower).
@@ -298,6 +330,7 @@ class DeviceMlp {
   bool reverse_;
   bool fused_ends_;  // asked for, and possible (the class comment)
   int slices_;       // weight_grad_slices, 0 or 1: none
+  bool half_;        // half_storage, asked for and possible (the class comment)
   int rows_;  // output (and for jets every buffer's) rows per sample
 };
 

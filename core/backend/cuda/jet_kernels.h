@@ -128,6 +128,60 @@ SIREN_HD float round_tf32(float x) {
 }
 SIREN_HD float maybe_tf32(float x, bool round) { return round ? round_tf32(x) : x; }
 
+// ------------------------------------------------------------------------------ 16-bit storage
+// Half storage (MlpPlan::half_storage): the reverse path's hidden buffers hold IEEE binary16 values
+// where an op's `half` is set, at the same element index (the float pointers then point at
+// uint16_t's). Stores round to nearest even, as cvt.rn.f16.f32 does on the device; the host's
+// bit-level conversion, which the emulation runs, gives the same bits, overflow to infinity and
+// subnormals included (tests/backend/cuda/test_cuda_emulation.cpp checks it on every float class).
+SIREN_HD uint16_t half_bits(float f) {
+#if defined(__CUDA_ARCH__)
+  unsigned short h;
+  asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+  return h;
+#else
+  uint32_t x;
+  std::memcpy(&x, &f, sizeof x);
+  const uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7FFFFFFFu;
+  if (ax >= 0x7F800000u) return uint16_t(sign | 0x7C00u | (ax > 0x7F800000u ? 0x200u : 0u));  // Inf, NaN
+  if (ax >= 0x477FF000u) return uint16_t(sign | 0x7C00u);  // 65520 and up round to infinity
+  if (ax < 0x38800000u) {                                  // below 2^-14: a subnormal half, or zero
+    // |f| in units of 2^-24 (exact: a power-of-two scaling of a float that stays normal), to the
+    // nearest even integer; 1024 of them is the smallest normal half, whose bits those are.
+    return uint16_t(sign | uint32_t(std::nearbyint(std::fabs(f) * 16777216.0f)));
+  }
+  const uint32_t r = ax - 0x38000000u;  // the exponent rebiased from 127 to 15
+  return uint16_t(sign | ((r + 0x0FFFu + ((r >> 13) & 1u)) >> 13));
+#endif
+}
+SIREN_HD float half_value(uint16_t h) {
+#if defined(__CUDA_ARCH__)
+  float f;
+  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(static_cast<unsigned short>(h)));
+  return f;
+#else
+  const uint32_t sign = uint32_t(h & 0x8000u) << 16, e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+  if (e == 0) {
+    const float v = float(m) / 16777216.0f;  // m 2^-24, exact
+    return sign ? -v : v;
+  }
+  const uint32_t x = sign | (e == 31 ? 0x7F800000u | (m << 13) : ((e + 112u) << 23) | (m << 13));
+  float f;
+  std::memcpy(&f, &x, sizeof f);
+  return f;
+#endif
+}
+// Element k of a hidden buffer, stored in 32 or (half) 16 bits.
+SIREN_HD float load_at(const float* p, size_t k, bool half) {
+  return half ? half_value(reinterpret_cast<const uint16_t*>(p)[k]) : p[k];
+}
+SIREN_HD void store_at(float* p, size_t k, float v, bool half) {
+  if (half)
+    reinterpret_cast<uint16_t*>(p)[k] = half_bits(v);
+  else
+    p[k] = v;
+}
+
 // The samples first, first + stride, ... below n, kSampleBatch at a time: load(s) for each, then
 // store(s, loaded) for each; the same samples in the same order as one at a time, so sums come out
 // bit for bit the same. The one-row kernels run it with their grid's first sample and stride, to
@@ -218,6 +272,7 @@ struct ActForward {
   float w0 = 0;
   Activation act = Activation::Sine;
   bool round_out = false;  // h feeds a TF32 GEMM: store it rounded to TF32
+  bool half = false;       // Value mode: z and h in 16 bits (half storage)
 };
 
 // The Value mode's element in two halves, its loads and the rest, for the kernels that load several
@@ -226,10 +281,13 @@ struct ActForward {
 struct ValueIn {
   float z = 0.0f;
 };
-SIREN_HD ValueIn act_value_load(const ActForward& a, size_t s, int i) { return {a.z[s * size_t(a.w) + size_t(i)]}; }
+SIREN_HD ValueIn act_value_load(const ActForward& a, size_t s, int i) {
+  return {load_at(a.z, s * size_t(a.w) + size_t(i), a.half)};
+}
 template <bool SINE>
 SIREN_HD void act_value_store(const ActForward& a, size_t s, int i, const ValueIn& in) {
-  a.h[s * size_t(a.w) + size_t(i)] = maybe_tf32(derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0).f, a.round_out);
+  store_at(a.h, s * size_t(a.w) + size_t(i), maybe_tf32(derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0).f, a.round_out),
+           a.half);
 }
 
 // Feature i of sample s. MODE is a JetMode.
@@ -366,6 +424,7 @@ struct FirstLayer {
   float* h = nullptr;  // forward: n x rows x w
   float* g = nullptr;  // backward: dLoss/dh on entry (not modified)
   bool round_out = false;  // forward: h feeds a TF32 GEMM
+  bool half = false;       // forward, Value mode: h in 16 bits (half storage)
 };
 
 SIREN_HD size_t sample_id(const uint32_t* index, size_t base, size_t s) { return index ? size_t(index[base + s]) : base + s; }
@@ -421,7 +480,7 @@ SIREN_HD void first_forward_store(const FirstLayer& a, size_t s, int i, const Fi
   const size_t w = size_t(a.w);
   const size_t base = s * size_t(rows) * w + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, p.z, a.w0);
-  a.h[base] = maybe_tf32(q.f, a.round_out);
+  store_at(a.h, base, maybe_tf32(q.f, a.round_out), a.half);
   if constexpr (MODE != int(JetMode::Value)) {
     float sq = 0.0f;
 SIREN_UNROLL
@@ -672,6 +731,11 @@ struct RevLayer {
   int d = 0;                    // the input dimension (the adjoint's rows: 1 + d per sample)
   FirstLayer first;             // kFuseFirst: the coordinates, W_0 and b_0 (first.h, first.g unused)
   const float* adjoint = nullptr;  // kFuseFirst up, turn: the loss's adjoint, n x (1 + d)
+  // Half storage: z, g, delta, dbar, gbar and hbar in 16 bits, and the loss's adjoint read times
+  // adjoint_scale (a power of two that keeps the adjoints inside FP16's range; every sum over
+  // samples of an adjoint is then that much too large, and its ReduceTarget's scale undoes it).
+  bool half = false;
+  float adjoint_scale = 1.0f;
 };
 
 // What an operation sums over the samples, per feature: down, the bias gradient (zbar) then, with
@@ -723,42 +787,42 @@ SIREN_UNROLL
       for (int c = 0; c < kMaxInDim; ++c) r.c[c] = p.x[c];
     }
   } else {
-    r.z = a.z[k] + a.bias[i];
+    r.z = load_at(a.z, k, a.half) + a.bias[i];
   }
   // Down reads the gradient sweep's z-adjoint share, which up stored in g on every layer (turn
   // computes it).
-  r.g = OP != RevOp::Down && a.top ? a.top[i] : a.g[k];
+  r.g = OP != RevOp::Down && a.top ? a.top[i] : load_at(a.g, k, a.half);
   if constexpr (OP == RevOp::Up || OP == RevOp::Turn) {
     if constexpr ((FUSE & kFuseFirst) != 0) {
       const float* adj = rev_adjoint(a, s);
       float dbar = 0.0f;
 SIREN_UNROLL
       for (int c = 0; c < kMaxInDim; ++c) {
-        r.v[c] = c < a.d ? adj[1 + c] : 0.0f;
+        r.v[c] = c < a.d ? adj[1 + c] * a.adjoint_scale : 0.0f;
         dbar += c < a.d ? f.w[c] * r.v[c] : 0.0f;
       }
       r.x = dbar;
     } else {
-      r.x = a.dbar[k];
+      r.x = load_at(a.dbar, k, a.half);
     }
-    if constexpr ((FUSE & kFuseOutput) != 0) r.phibar = rev_adjoint(a, s)[0];
+    if constexpr ((FUSE & kFuseOutput) != 0) r.phibar = rev_adjoint(a, s)[0] * a.adjoint_scale;
   }
-  if constexpr (OP == RevOp::Down) r.x = a.hbar[k];
+  if constexpr (OP == RevOp::Down) r.x = load_at(a.hbar, k, a.half);
   return r;
 }
 
 template <bool SINE>
 SIREN_HD void rev_delta_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
-  a.delta[s * size_t(a.w) + size_t(i)] = maybe_tf32(in.g * q.d1, a.round_out);
+  store_at(a.delta, s * size_t(a.w) + size_t(i), maybe_tf32(in.g * q.d1, a.round_out), a.half);
 }
 
 template <bool SINE, int FUSE = 0>
 SIREN_HD FeatureSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
-  a.g[k] = in.x * in.g * q.d2;
-  a.gbar[k] = maybe_tf32(in.x * q.d1, a.round_out);
+  store_at(a.g, k, in.x * in.g * q.d2, a.half);
+  store_at(a.gbar, k, maybe_tf32(in.x * q.d1, a.round_out), a.half);
   FeatureSums r;
   if constexpr ((FUSE & kFuseFirst) != 0) {
     const float delta = in.g * q.d1;  // as rev_grad_phi_terms has it (never stored: layer 0)
@@ -783,7 +847,7 @@ SIREN_UNROLL
     (void)delta;
     (void)at;
     (void)r;
-    a.hbar[s * size_t(a.w) + size_t(i)] = maybe_tf32(zb, a.round_out);
+    store_at(a.hbar, s * size_t(a.w) + size_t(i), maybe_tf32(zb, a.round_out), a.half);
   }
 }
 

@@ -152,8 +152,12 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
 
 // How one-output Gradient-mode passes run: gradient jets, the reverse path, or the reverse path with
 // its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends); FusedValue: the
-// defaults with the jets path's output layer fused in Value passes (CudaOptions::fused_value_output).
-enum class Path { Jets, Reverse, Fused, FusedValue };
+// defaults with the jets path's output layer fused in Value passes (CudaOptions::fused_value_output);
+// Half: the fused reverse path with its hidden buffers in halves (CudaOptions::half_storage).
+enum class Path { Jets, Reverse, Fused, FusedValue, Half };
+
+// Half storage rounds to 10-bit mantissas as TF32 does, whatever the precision asked for.
+double check_tolerance(Precision prec, Path path) { return tolerance(path == Path::Half ? Precision::Tf32 : prec); }
 
 cuda::CudaOptions cuda_options(Precision p, size_t workspace = 0, bool graphs = true, Path path = Path::Jets,
                                size_t max_chunk = 0) {
@@ -163,8 +167,9 @@ cuda::CudaOptions cuda_options(Precision p, size_t workspace = 0, bool graphs = 
   o.max_chunk_samples = max_chunk;
   o.graphs = graphs;
   o.reverse_mode_gradient = path != Path::Jets;
-  o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue;
+  o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue || path == Path::Half;
   o.fused_value_output = path == Path::FusedValue;
+  o.half_storage = path == Path::Half;
   return o;
 }
 std::unique_ptr<cuda::CudaBackend> cuda_backend(Precision p, size_t workspace = 0, bool graphs = true,
@@ -228,7 +233,7 @@ bool away_from_kinks(const NetworkConfig& cfg, const std::vector<float>& p, Prec
 // `path`: how evaluate() runs one-output Gradient mode.
 Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, Path path = Path::Jets) {
   Report r;
-  const double tol = tolerance(prec);
+  const double tol = check_tolerance(prec, path);
   const std::vector<float> p = init_parameters(cfg, 1);
   std::vector<float> x = uniform(n * size_t(cfg.in_dim), 2);
   if (!away_from_kinks(cfg, p, prec, x, nullptr, 0, r)) return r.result();
@@ -255,7 +260,7 @@ Result check_evaluate(const NetworkConfig& cfg, size_t n, Precision prec, Path p
 // `path`: how the GPU trainers run one-output Gradient mode (the reverse-mode input gradient).
 Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec, Path path = Path::Jets) {
   Report r;
-  const double tol = tolerance(prec);
+  const double tol = check_tolerance(prec, path);
   const std::vector<float> p = init_parameters(cfg, 4);
   cpu::CpuBackend cpu;
   auto gpu = cuda_backend(prec, 0, true, path);
@@ -287,7 +292,7 @@ Result check_gradient(const NetworkConfig& cfg, size_t n, Precision prec, Path p
 // says nothing about the GPU's arithmetic, which is what this checks.
 Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision prec, Path path = Path::Jets) {
   Report r;
-  const double tol = tolerance(prec);
+  const double tol = check_tolerance(prec, path);
   const std::vector<float> p0 = init_parameters(cfg, 6);
   auto data = make_data(cfg.in_dim, cfg.out_dim, kind, 2001, 7);
   AdamConfig adam;
@@ -499,7 +504,7 @@ NetworkConfig sdf_network() { return one_output(Activation::Sine, 3); }
 // (CudaOptions::max_chunk_samples: four chunks, the last one short).
 Result check_sdf_gradient(Precision prec, Path path = Path::Jets) {
   Report r;
-  const double tol = tolerance(prec);
+  const double tol = check_tolerance(prec, path);
   const NetworkConfig cfg = sdf_network();
   const std::vector<float> p = init_parameters(cfg, 21);
   auto data = sphere_data(3001, false);
@@ -731,6 +736,20 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
                    [](Precision p) { return check_evaluate(reference_network(), 4096, p, Path::FusedValue); });
     v.emplace_back("value-fused/tanh/2d-wide", [](Precision p) {
       return check_gradient(one_output(Activation::Tanh, 2, 320), 1501, p, Path::FusedValue);
+    });
+    // Half storage (the fused reverse path's hidden buffers in IEEE halves) at the TF32 tolerance:
+    // the SDF loss and gradient (also in chunks, whose adjoints are scaled for the whole batch),
+    // fitting a sphere, and one-channel gradient supervision's gradient, evaluate and Adam steps.
+    v.emplace_back("half-storage/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, Path::Half); });
+    v.emplace_back("half-storage/sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p, Path::Half); });
+    v.emplace_back("half-storage/gradient/sine/3d", [](Precision p) {
+      return check_gradient(one_output(Activation::Sine, 3), 3001, p, Path::Half);
+    });
+    v.emplace_back("half-storage/evaluate/sine/3d", [](Precision p) {
+      return check_evaluate(one_output(Activation::Sine, 3), 3001, p, Path::Half);
+    });
+    v.emplace_back("half-storage/adam/sine/3d", [](Precision p) {
+      return check_adam(one_output(Activation::Sine, 3), LossKind::Gradient, 1.0f, p, Path::Half);
     });
     // Sliced weight gradients on the jets (the reference network, value and Laplacian losses) and
     // on the reverse path with its fused ends (SDF).

@@ -21,6 +21,7 @@ struct ExecCounts {
   int gemms = 0;             // calls
   int narrow_gemms = 0;      // of them, calls with m, n or k at most kMaxInDim (a product with the input or output)
   int batched_gemms = 0;     // calls with batch > 1 (sliced weight gradients)
+  int half_gemms = 0;        // calls on FP16 operands (half storage)
   int rev_ups = 0, rev_downs = 0, rev_turns = 0;  // the reverse path's adjoint operations
   int widest_reduction = 0;  // the most per-feature sums one reduction had
   long long tf32_inexact = 0;  // operands of TF32 GEMMs that were not already TF32 values
@@ -49,12 +50,13 @@ class HostExec : public JetExec, public ExecCounts {
     ++gemms;
     if (std::min(std::min(g.m, g.n), g.k) <= kMaxInDim) ++narrow_gemms;
     if (g.batch > 1) ++batched_gemms;
+    if (g.half_ab) ++half_gemms;
     // As cuBLAS's strided batched GEMM: product i on the operands' i-th strides.
     for (int i = 0; i < g.batch; ++i) {
       GemmCall one = g;
-      one.a += size_t(i) * g.stride_a;
-      one.b += size_t(i) * g.stride_b;
-      one.c += size_t(i) * g.stride_c;
+      one.a = elements_on(g.a, size_t(i) * g.stride_a, g.half_ab);
+      one.b = elements_on(g.b, size_t(i) * g.stride_b, g.half_ab);
+      one.c = const_cast<float*>(elements_on(g.c, size_t(i) * g.stride_c, g.half_c));
       product(one);
     }
   }
@@ -68,15 +70,24 @@ class HostExec : public JetExec, public ExecCounts {
   }
 
  private:
+  // p advanced by n elements of 32 or (half) 16 bits.
+  static const float* elements_on(const float* p, size_t n, bool half) {
+    return half ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(p) + n) : p + n;
+  }
+
   void product(const GemmCall& g) {
-    // cuBLAS: C(m x n) = op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
+    // cuBLAS: C(m x n) = alpha op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
+    // Half storage: FP16 operands (and C), which hold exactly what they hold: no TF32 rounding.
+    const bool tf32 = g.tf32_ok && !g.half_ab;
     auto A = [&](int i, int p) {
-      const float v = g.trans_a ? g.a[size_t(p) + size_t(i) * size_t(g.lda)] : g.a[size_t(i) + size_t(p) * size_t(g.lda)];
-      return g.tf32_ok ? tf32_operand(v) : v;
+      const float v = load_at(g.a, g.trans_a ? size_t(p) + size_t(i) * size_t(g.lda) : size_t(i) + size_t(p) * size_t(g.lda),
+                              g.half_ab);
+      return tf32 ? tf32_operand(v) : v;
     };
     auto B = [&](int p, int j) {
-      const float v = g.trans_b ? g.b[size_t(j) + size_t(p) * size_t(g.ldb)] : g.b[size_t(p) + size_t(j) * size_t(g.ldb)];
-      return g.tf32_ok ? tf32_operand(v) : v;
+      const float v = load_at(g.b, g.trans_b ? size_t(j) + size_t(p) * size_t(g.ldb) : size_t(p) + size_t(j) * size_t(g.ldb),
+                              g.half_ab);
+      return tf32 ? tf32_operand(v) : v;
     };
     if (g.trans_a ? g.lda < g.k : g.lda < g.m) throw Error("gemm: lda too small");
     if (g.trans_b ? g.ldb < g.n : g.ldb < g.k) throw Error("gemm: ldb too small");
@@ -85,8 +96,11 @@ class HostExec : public JetExec, public ExecCounts {
       for (int i = 0; i < g.m; ++i) {
         double acc = 0;
         for (int p = 0; p < g.k; ++p) acc += double(A(i, p)) * double(B(p, j));
-        float& c = g.c[size_t(i) + size_t(j) * size_t(g.ldc)];
-        c = g.beta == 0.0f ? float(acc) : float(acc + double(g.beta) * double(c));  // beta 0: C not read
+        acc *= double(g.alpha);
+        const size_t at = size_t(i) + size_t(j) * size_t(g.ldc);
+        // beta 0: C is not read
+        store_at(g.c, at, g.beta == 0.0f ? float(acc) : float(acc + double(g.beta) * double(load_at(g.c, at, g.half_c))),
+                 g.half_c);
       }
   }
 
@@ -133,7 +147,7 @@ class HostExec : public JetExec, public ExecCounts {
             add(first_backward_at<decltype(m)::value, decltype(sn)::value>(a, s, i));
           });
       }
-      for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
+      for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]) * t.scale;
     }
   }
 
@@ -273,7 +287,7 @@ class HostExec : public JetExec, public ExecCounts {
                 sine ? out_backward_store<true>(a, s, i, in, f) : out_backward_store<false>(a, s, i, in, f);
             for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
           });
-      for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
+      for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]) * t.scale;
     }
   }
 
@@ -287,12 +301,15 @@ class HostExec : public JetExec, public ExecCounts {
       for (int f = 0; f < a.e; ++f) rev_direction_at(a, s, f);
   }
 
-  void round_copy(const float* src, float* dst, size_t n) override {
-    for (size_t i = 0; i < n; ++i) dst[i] = round_tf32(src[i]);
+  void round_copy(const float* src, float* dst, size_t n, bool half) override {
+    for (size_t i = 0; i < n; ++i) store_at(dst, i, half ? src[i] : round_tf32(src[i]), half);
   }
-  void round_transpose(const float* src, int rows, int cols, float* dst) override {
+  void round_transpose(const float* src, int rows, int cols, float* dst, bool half) override {
     for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c) dst[size_t(c) * size_t(rows) + size_t(r)] = round_tf32(src[size_t(r) * size_t(cols) + size_t(c)]);
+      for (int c = 0; c < cols; ++c) {
+        const float v = src[size_t(r) * size_t(cols) + size_t(c)];
+        store_at(dst, size_t(c) * size_t(rows) + size_t(r), half ? v : round_tf32(v), half);
+      }
   }
 
  private:
@@ -322,7 +339,7 @@ class HostExec : public JetExec, public ExecCounts {
                 r = sine ? rev_down_store<true, FUSE>(a, s, i, in) : rev_down_store<false, FUSE>(a, s, i, in);
               for (int q = 0; q < t.quantities; ++q) acc[q] += r.v[q];
             });
-        for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]);
+        for (int q = 0; q < t.quantities; ++q) t.dst[q][size_t(i) * size_t(t.stride[q])] += float(acc[q]) * t.scale;
       }
     });
   }

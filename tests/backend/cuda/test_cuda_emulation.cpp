@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -138,10 +139,19 @@ struct EmulatedPass : cuda::testing::ExecCounts {  // and what the executor coun
   std::vector<float> grads, work;
   cuda::MlpBuffers buffers;
 };
+// A float NaN whose two 16-bit halves are half NaNs too, to fill buffers that half storage reads as
+// halves: a read before a write then shows either way.
+float nan_in_both_halves() {
+  const uint32_t bits = 0x7FC07FC0u;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
 EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p, const cuda::TrainingView& view,
                                const uint32_t* index, size_t n, size_t capacity) {
   EmulatedPass r;
-  r.work.assign(mlp.floats_needed(capacity, true), std::nanf(""));
+  r.work.assign(mlp.floats_needed(capacity, true), nan_in_both_halves());
   r.buffers = mlp.carve(r.work.data(), capacity, true);  // the vector's storage stays put when r moves
   r.grads.assign(p.size(), 0.0f);
   HostExec ex;
@@ -149,7 +159,7 @@ EmulatedPass emulated_training(const DeviceMlp& mlp, const std::vector<float>& p
   std::vector<float> rounded(mlp.rounded_floats(), std::nanf(""));  // the TF32 path's copy, as the trainer's
   mlp.round_parameters(ex, p.data(), rounded.data());
   mlp.train(ex, p.data(), view, index, n, capacity, r.buffers, r.grads.data(), &r.loss_sum,
-            mlp.tf32() ? rounded.data() : nullptr);
+            mlp.rounded_floats() > 0 ? rounded.data() : nullptr);
   static_cast<cuda::testing::ExecCounts&>(r) = ex;
   return r;
 }
@@ -327,6 +337,110 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
     std::printf("TF32 emulation, reverse path%s, SDF 3->256x4->1: loss %.2e, gradient %.2e relative to double\n",
                 fused ? " with fused ends" : "", loss_err, grad_err);
   }
+}
+
+// Half storage on the SDF reference network (as TF32 above): every GEMM (the hidden layers' only,
+// with the fused ends) reads halves, and the loss and gradient stay within the checks' TF32
+// tolerance of double, in one chunk and in several (whose adjoints are scaled for the whole batch).
+TEST(EmulationReverse, HalfStorageStaysWithinTheTf32Tolerance) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  const std::vector<float> p = init_parameters(cfg, 4);
+  const SdfCase data(40, 40, 51);
+  const size_t n = data.n_on + data.n_off;
+  const ReferencePass ref = data.reference(cfg, p);
+  const DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends().with_half_storage());
+  ASSERT_TRUE(mlp.half_storage());
+  for (size_t capacity : {n, size_t(30)}) {
+    const EmulatedPass em = emulated_training(mlp, p, data.view(), nullptr, n, capacity);
+    const int chunks = int((n + capacity - 1) / capacity);
+    // Per chunk and hidden layer: forward, sweep, up and down products and two weight gradients.
+    EXPECT_EQ(em.half_gemms, 6 * 3 * chunks);
+    EXPECT_EQ(em.gemms, em.half_gemms) << "the fused ends leave no other GEMM";
+    const double loss_err = std::fabs(em.loss_sum - ref.loss) / ref.loss, grad_err = rel_err(em.grads, ref.grads);
+    EXPECT_LT(loss_err, 2e-3) << capacity;
+    EXPECT_LT(grad_err, 2e-3) << capacity;
+    EXPECT_GT(grad_err, 1e-6) << "halves were not emulated";
+    std::printf("half storage, SDF 3->256x4->1, %d chunk(s): loss %.2e, gradient %.2e relative to double\n", chunks,
+                loss_err, grad_err);
+  }
+}
+
+// Half storage runs only where every hidden buffer is the fused reverse path's own; elsewhere it is
+// off, as fused ends are. Its adjoint scale is the batch's power of two times 2^-8.
+TEST(EmulationReverse, HalfStorageOnlyOnTheFusedReversePath) {
+  NetworkConfig cfg;
+  cfg.in_dim = 3;
+  cfg.out_dim = 1;
+  const MlpPlan half = MlpPlan().with_reverse().with_fused_ends().with_half_storage();
+  EXPECT_TRUE(DeviceMlp(cfg, JetMode::Gradient, half).half_storage());
+  EXPECT_GT(DeviceMlp(cfg, JetMode::Gradient, half).rounded_floats(), 0u) << "the weights' half copy";
+  EXPECT_FALSE(DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_half_storage()).half_storage()) << "jets";
+  EXPECT_FALSE(DeviceMlp(cfg, JetMode::Gradient, MlpPlan(half).with_fused_ends(false)).half_storage()) << "unfused";
+  NetworkConfig pe = cfg;
+  pe.activation = Activation::ReluPE;
+  pe.pe_frequencies = 6;
+  EXPECT_FALSE(DeviceMlp(pe, JetMode::Gradient, half).half_storage()) << "an encoding: no fused first layer";
+  NetworkConfig one = cfg;
+  one.hidden_layers = 0;
+  EXPECT_FALSE(DeviceMlp(one, JetMode::Gradient, half).half_storage()) << "no hidden GEMM";
+  EXPECT_THROW(DeviceMlp(cfg, JetMode::Gradient, MlpPlan(half).with_weight_grad_slices(4)), Error);
+  EXPECT_EQ(DeviceMlp::half_adjoint_scale(400000), 1024.0f);
+  EXPECT_EQ(DeviceMlp::half_adjoint_scale(256), 1.0f);
+  EXPECT_EQ(DeviceMlp::half_adjoint_scale(511), 1.0f);
+  EXPECT_EQ(DeviceMlp::half_adjoint_scale(512), 2.0f);
+  EXPECT_EQ(DeviceMlp::half_adjoint_scale(1), 1.0f / 256.0f);
+}
+
+// jet_kernels.h's conversions between float and IEEE half, which the host emulation runs in place
+// of the device's cvt instructions, against the compiler's _Float16: every half, and floats across
+// the whole range with every halfway point between two halves (ties to even) and its neighbours.
+TEST(HalfStorage, ConversionsAgreeWithFloat16) {
+#if defined(__FLT16_MAX__)
+  auto bits_of = [](float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+  };
+  auto float_of = [](uint32_t u) {
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+  };
+  int wrong = 0;
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const uint16_t h16 = uint16_t(h);
+    _Float16 v;
+    std::memcpy(&v, &h16, sizeof v);
+    const float want = float(v), got = cuda::half_value(h16);
+    if (std::isnan(want) ? !std::isnan(got) : bits_of(got) != bits_of(want)) {
+      if (++wrong < 5) ADD_FAILURE() << "half_value(0x" << std::hex << h << ")";
+    }
+  }
+  auto check = [&](float f) {
+    const _Float16 v = static_cast<_Float16>(f);
+    uint16_t want;
+    std::memcpy(&want, &v, sizeof want);
+    const uint16_t got = cuda::half_bits(f);
+    const bool nan = (want & 0x7C00u) == 0x7C00u && (want & 0x3FFu) != 0;
+    if (nan ? !((got & 0x7C00u) == 0x7C00u && (got & 0x3FFu) != 0) : got != want) {
+      if (++wrong < 10) ADD_FAILURE() << "half_bits(" << f << ") = 0x" << std::hex << got << ", not 0x" << want;
+    }
+  };
+  for (uint64_t u = 0; u < (uint64_t(1) << 32); u += 4093) check(float_of(uint32_t(u)));
+  for (uint32_t h = 0; h < 0x7C00u; ++h) {  // finite positive halves: the point halfway to the next
+    const float lo = cuda::half_value(uint16_t(h)), hi = cuda::half_value(uint16_t(h + 1));
+    const float mid = lo + (hi - lo) / 2;  // exact: 12 significant bits at most
+    for (float f : {mid, std::nextafter(mid, 0.0f), std::nextafter(mid, 1e30f)}) {
+      check(f);
+      check(-f);
+    }
+  }
+  EXPECT_EQ(wrong, 0);
+#else
+  GTEST_SKIP() << "this compiler has no _Float16 to compare with";
+#endif
 }
 
 // Shapes at the edges of the reverse path: one activation layer (the last hidden layer is the
