@@ -35,6 +35,11 @@ Tiling tiling(int w, size_t n, size_t max_blocks) {
   return {dim3(t.gx, t.gy), dim3(t.bx, t.by)};
 }
 
+// Half storage's kernels exist for what DeviceMlp stores in halves: the sine network's Value passes.
+void check_half(bool supported, const char* what) {
+  if (!supported) throw Error(std::string("internal: no half-storage kernel for this ") + what);
+}
+
 unsigned linear_blocks(size_t n, size_t cap) {
   const size_t need = (n + kThreads - 1) / kThreads;
   return unsigned(std::max<size_t>(1, std::min(need, cap)));
@@ -90,8 +95,12 @@ __device__ __forceinline__ void sample_loop(size_t n, Load load, Store store) {
 
 // ------------------------------------------------------------------------------- kernels
 
-template <int MODE, bool SINE>
-__global__ void __launch_bounds__(kThreads) act_forward_kernel(ActForward a) {
+// Half storage is a template parameter of the kernels that read or write hidden buffers: each kernel
+// then holds the loads and stores of one storage (its `half` flag a constant), and the FP32 kernels
+// are the ones they were (a runtime flag cost the reverse path's kernels up to 8 registers and an
+// occupancy step). Only the sine network's Value kernels come in halves (DeviceMlp's half_storage).
+template <int MODE, bool SINE, bool HALF>
+__global__ void __launch_bounds__(kThreads) act_forward_kernel(Stored<ActForward, HALF> a) {
   const int i = feature();
   if (i >= a.w) return;
   if constexpr (MODE == int(JetMode::Value)) {
@@ -121,8 +130,8 @@ __global__ void __launch_bounds__(kThreads) act_backward_kernel(ActBackward a, f
   block_sum_y(acc, shared, partials, size_t(blockIdx.y) * size_t(a.w) + size_t(i), live);
 }
 
-template <int MODE, bool SINE>
-__global__ void __launch_bounds__(kThreads) first_forward_kernel(FirstLayer a) {
+template <int MODE, bool SINE, bool HALF>
+__global__ void __launch_bounds__(kThreads) first_forward_kernel(Stored<FirstLayer, HALF> a) {
   const int i = feature();
   if (i >= a.w) return;
   const FirstFeature f = first_feature(a, i);  // the thread's feature, for all its samples
@@ -160,8 +169,8 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
 // ends) in rev_reduce_kernel below, which puts its per-feature sums into the partials as
 // first_backward_kernel. Its accumulators are kRevMaxSums, known at compile time: one for the
 // plain down kernel, as before the fused ends.
-template <RevOp OP, bool SINE>
-__global__ void __launch_bounds__(kThreads) rev_sweep_kernel(RevLayer a) {
+template <RevOp OP, bool SINE, bool HALF>
+__global__ void __launch_bounds__(kThreads) rev_sweep_kernel(Stored<RevLayer, HALF> a) {
   const int i = feature();
   if (i >= a.w) return;
   sample_loop(
@@ -174,8 +183,8 @@ __global__ void __launch_bounds__(kThreads) rev_sweep_kernel(RevLayer a) {
       });
 }
 
-template <RevOp OP, bool SINE, int FUSE>
-__global__ void __launch_bounds__(kThreads) rev_reduce_kernel(RevLayer a, float* partials) {
+template <RevOp OP, bool SINE, int FUSE, bool HALF>
+__global__ void __launch_bounds__(kThreads) rev_reduce_kernel(Stored<RevLayer, HALF> a, float* partials) {
   constexpr int kSums = kRevMaxSums<OP, FUSE>;
   __shared__ float shared[kThreads];
   const int i = feature();
@@ -215,8 +224,9 @@ __device__ __forceinline__ float warp_sum(float v) {
 __device__ __forceinline__ size_t warp_index() { return (size_t(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp; }
 __device__ __forceinline__ size_t warp_count() { return size_t(gridDim.x) * blockDim.x / kWarp; }
 
-template <bool SINE, int FUSE>
-__global__ void __launch_bounds__(kThreads) rev_phi_kernel(RevLayer a, const float* out_bias, float* out) {
+template <bool SINE, int FUSE, bool HALF>
+__global__ void __launch_bounds__(kThreads) rev_phi_kernel(Stored<RevLayer, HALF> a, const float* out_bias,
+                                                           float* out) {
   const int lane = int(threadIdx.x % kWarp);
   const float b = *out_bias;
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {  // the same s across the warp
@@ -231,8 +241,8 @@ __global__ void __launch_bounds__(kThreads) rev_phi_kernel(RevLayer a, const flo
   }
 }
 
-template <bool SINE, int FUSE>
-__global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(RevLayer a, float* out) {
+template <bool SINE, int FUSE, bool HALF>
+__global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(Stored<RevLayer, HALF> a, float* out) {
   const int lane = int(threadIdx.x % kWarp);
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {
     float acc[kMaxInDim] = {};
@@ -496,7 +506,7 @@ void check_cuda(cudaError_t err, const char* what) {
 
 bool kernels_loadable(std::string* why) {
   cudaFuncAttributes attr;
-  const cudaError_t err = cudaFuncGetAttributes(&attr, act_forward_kernel<0, true>);
+  const cudaError_t err = cudaFuncGetAttributes(&attr, act_forward_kernel<0, true, false>);
   if (err == cudaSuccess) return true;
   (void)cudaGetLastError();
   if (why)
@@ -571,9 +581,14 @@ void CudaExec::encode(JetMode mode, const Encode& a) {
 void CudaExec::first_forward(JetMode mode, const FirstLayer& a) {
   const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
-#define SIREN_LAUNCH(M, S) first_forward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a)
-  SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
+  if (a.half) {
+    check_half(mode == JetMode::Value && sine, "first layer");
+    first_forward_kernel<0, true, true><<<t.grid, t.block, 0, stream_>>>(a);
+  } else {
+#define SIREN_LAUNCH(M, S) first_forward_kernel<M, S, false><<<t.grid, t.block, 0, stream_>>>(a)
+    SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
 #undef SIREN_LAUNCH
+  }
   launched("first layer kernel");
 }
 
@@ -590,9 +605,14 @@ void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTar
 void CudaExec::act_forward(JetMode mode, const ActForward& a) {
   const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
-#define SIREN_LAUNCH(M, S) act_forward_kernel<M, S><<<t.grid, t.block, 0, stream_>>>(a)
-  SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
+  if (a.half) {
+    check_half(mode == JetMode::Value && sine, "activation");
+    act_forward_kernel<0, true, true><<<t.grid, t.block, 0, stream_>>>(a);
+  } else {
+#define SIREN_LAUNCH(M, S) act_forward_kernel<M, S, false><<<t.grid, t.block, 0, stream_>>>(a)
+    SIREN_JET_DISPATCH(mode, sine, SIREN_LAUNCH)
 #undef SIREN_LAUNCH
+  }
   launched("activation kernel");
 }
 
@@ -627,6 +647,7 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
 template <RevOp OP>
 void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what) {
   const bool sine = a.act == Activation::Sine;
+  if (a.half) check_half(sine, what);
   auto launch = [&](auto f) {
     constexpr int FUSE = decltype(f)::value;
     check_rev_op<OP, FUSE>(a, t);
@@ -635,17 +656,21 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
       (void)name;  // check_rev_op has thrown: up or down on a fused output layer, or a turn elsewhere
     } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
       const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_));
-      if (sine)
-        rev_sweep_kernel<OP, true><<<tl.grid, tl.block, 0, stream_>>>(a);
+      if (a.half)
+        rev_sweep_kernel<OP, true, true><<<tl.grid, tl.block, 0, stream_>>>(a);
+      else if (sine)
+        rev_sweep_kernel<OP, true, false><<<tl.grid, tl.block, 0, stream_>>>(a);
       else
-        rev_sweep_kernel<OP, false><<<tl.grid, tl.block, 0, stream_>>>(a);
+        rev_sweep_kernel<OP, false, false><<<tl.grid, tl.block, 0, stream_>>>(a);
       launched(name);
     } else {
       const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_));
-      if (sine)
-        rev_reduce_kernel<OP, true, FUSE><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+      if (a.half)
+        rev_reduce_kernel<OP, true, FUSE, true><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+      else if (sine)
+        rev_reduce_kernel<OP, true, FUSE, false><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
       else
-        rev_reduce_kernel<OP, false, FUSE><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+        rev_reduce_kernel<OP, false, FUSE, false><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
       launched(name);
       reduce_partials(int(tl.grid.y), a.w, t,
                       OP != RevOp::Down          ? "fused ends' gradient reduction"
@@ -679,13 +704,16 @@ void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
   if ((a.fuse & kFuseOutput) == 0 || !a.top) throw Error("internal: rev_phi is a fused output layer's");
   const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
   const bool sine = a.act == Activation::Sine;
+  if (a.half) check_half(sine, "output kernel");
   with_fuse(a.fuse, [&](auto f) {
     constexpr int FUSE = decltype(f)::value;
     if constexpr ((FUSE & kFuseOutput) != 0) {
-      if (sine)
-        rev_phi_kernel<true, FUSE><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+      if (a.half)
+        rev_phi_kernel<true, FUSE, true><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+      else if (sine)
+        rev_phi_kernel<true, FUSE, false><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
       else
-        rev_phi_kernel<false, FUSE><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+        rev_phi_kernel<false, FUSE, false><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
     }
   });
   launched("output kernel, fused end");
@@ -694,10 +722,13 @@ void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
 void CudaExec::rev_grad_phi(const RevLayer& a, float* out) {
   if ((a.fuse & kFuseFirst) == 0) throw Error("internal: rev_grad_phi is a fused first layer's");
   const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
-  if (a.act == Activation::Sine)
-    rev_grad_phi_kernel<true, kFuseFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
+  if (a.half) check_half(a.act == Activation::Sine, "input gradient kernel");
+  if (a.half)
+    rev_grad_phi_kernel<true, kFuseFirst, true><<<blocks, kThreads, 0, stream_>>>(a, out);
+  else if (a.act == Activation::Sine)
+    rev_grad_phi_kernel<true, kFuseFirst, false><<<blocks, kThreads, 0, stream_>>>(a, out);
   else
-    rev_grad_phi_kernel<false, kFuseFirst><<<blocks, kThreads, 0, stream_>>>(a, out);
+    rev_grad_phi_kernel<false, kFuseFirst, false><<<blocks, kThreads, 0, stream_>>>(a, out);
   launched("input gradient kernel, fused end");
 }
 

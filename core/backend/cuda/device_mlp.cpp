@@ -68,8 +68,10 @@ DeviceMlp::DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan
                 std::to_string(plan.weight_grad_slices));
   // Half storage where every hidden buffer is one the fused reverse path's own operations read and
   // write (the unfused ends' encoding, input-gradient and output GEMMs stay FP32, and a sliced
-  // weight gradient's offsets count floats).
-  half_ = plan.half_storage && reverse_fuses_first() && reverse_fuses_output() && activation_layers() >= 2;
+  // weight gradient's offsets count floats), for the SIREN: the baselines' kernels are not built
+  // in halves (cuda_exec.cu instantiates them per storage).
+  half_ = plan.half_storage && cfg_.activation == Activation::Sine && reverse_fuses_first() &&
+          reverse_fuses_output() && activation_layers() >= 2;
   if (half_ && slices_ > 0) throw Error("half storage and sliced weight gradients do not combine");
   if (reverse_ && !reverse_supported(cfg_, mode_))
     throw Error("internal: the reverse-mode input gradient needs gradient jets of a one-output network");

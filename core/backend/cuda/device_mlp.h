@@ -190,7 +190,7 @@ struct MlpBuffers {
 // 66% of the copy rate on an H200 where the others ran at 90%: slicing is the experiment
 // (CudaOptions::weight_grad_slices, siren_bench_cuda --weight-grad-slices).
 //
-// half_storage: on the reverse path with both ends fused (one output, no positional encoding),
+// half_storage: on the reverse path of a SIREN with both ends fused (one output, no encoding),
 // every samples x width buffer (z, h, g, delta and the adjoints gbar, dbar, hbar/zbar) holds IEEE
 // halves, and the hidden layers' GEMMs read FP16 operands (a half copy of their weights in
 // `rounded`) and accumulate in FP32. The SDF step is bound by the bytes of its ~76 passes over such

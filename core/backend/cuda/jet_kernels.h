@@ -171,7 +171,11 @@ SIREN_HD float half_value(uint16_t h) {
   return f;
 #endif
 }
-// Element k of a hidden buffer, stored in 32 or (half) 16 bits.
+// Element k of a hidden buffer, stored in 32 or (half) 16 bits. The CUDA kernels that touch hidden
+// buffers are instantiated per storage, their arguments a Stored<Args, HALF> (below), so that each
+// sees `half` as a constant and the FP32 ones compile to what they were without half storage (a
+// runtime flag cost them up to 8 registers, a spill and an occupancy step); the host emulation
+// passes the plain arguments, whose `half` is a runtime member.
 SIREN_HD float load_at(const float* p, size_t k, bool half) {
   return half ? half_value(reinterpret_cast<const uint16_t*>(p)[k]) : p[k];
 }
@@ -181,6 +185,14 @@ SIREN_HD void store_at(float* p, size_t k, float v, bool half) {
   else
     p[k] = v;
 }
+// A kernel's arguments with `half` a compile-time constant (hiding Args' member of that name); made
+// from the plain arguments where a kernel is launched with them.
+template <class Args, bool HALF>
+struct Stored : Args {
+  static constexpr bool half = HALF;
+  Stored() = default;
+  Stored(const Args& a) : Args(a) {}  // NOLINT(google-explicit-constructor): the launches' conversion
+};
 
 // The samples first, first + stride, ... below n, kSampleBatch at a time: load(s) for each, then
 // store(s, loaded) for each; the same samples in the same order as one at a time, so sums come out
@@ -281,11 +293,12 @@ struct ActForward {
 struct ValueIn {
   float z = 0.0f;
 };
-SIREN_HD ValueIn act_value_load(const ActForward& a, size_t s, int i) {
+template <class A = ActForward>  // A: ActForward or Stored<ActForward, HALF>, as all `half` readers below
+SIREN_HD ValueIn act_value_load(const A& a, size_t s, int i) {
   return {load_at(a.z, s * size_t(a.w) + size_t(i), a.half)};
 }
-template <bool SINE>
-SIREN_HD void act_value_store(const ActForward& a, size_t s, int i, const ValueIn& in) {
+template <bool SINE, class A>
+SIREN_HD void act_value_store(const A& a, size_t s, int i, const ValueIn& in) {
   store_at(a.h, s * size_t(a.w) + size_t(i), maybe_tf32(derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0).f, a.round_out),
            a.half);
 }
@@ -473,8 +486,8 @@ SIREN_UNROLL
 SIREN_HD FirstPre first_pre(const FirstLayer& a, size_t s, int i) { return first_pre(a, s, first_feature(a, i)); }
 
 // The forward of one (sample, feature) from its loads (first_pre), apart for the kernel's batches.
-template <int MODE, bool SINE>
-SIREN_HD void first_forward_store(const FirstLayer& a, size_t s, int i, const FirstPre& p) {
+template <int MODE, bool SINE, class A>
+SIREN_HD void first_forward_store(const A& a, size_t s, int i, const FirstPre& p) {
   const JetMode mode = JetMode(MODE);
   const int rows = rows_of(mode, a.d);
   const size_t w = size_t(a.w);
@@ -773,8 +786,8 @@ SIREN_HD const float* rev_adjoint(const RevLayer& a, size_t s) { return a.adjoin
 
 // ff: with kFuseFirst, feature i's first-layer constants where the caller loaded them once (null:
 // loaded here).
-template <RevOp OP, int FUSE = 0>
-SIREN_HD RevIn rev_load(const RevLayer& a, size_t s, int i, const FirstFeature* ff = nullptr) {
+template <RevOp OP, int FUSE = 0, class L = RevLayer>
+SIREN_HD RevIn rev_load(const L& a, size_t s, int i, const FirstFeature* ff = nullptr) {
   const size_t k = s * size_t(a.w) + size_t(i);
   RevIn r;
   FirstFeature f;
@@ -811,14 +824,14 @@ SIREN_UNROLL
   return r;
 }
 
-template <bool SINE>
-SIREN_HD void rev_delta_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+template <bool SINE, class L>
+SIREN_HD void rev_delta_store(const L& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   store_at(a.delta, s * size_t(a.w) + size_t(i), maybe_tf32(in.g * q.d1, a.round_out), a.half);
 }
 
-template <bool SINE, int FUSE = 0>
-SIREN_HD FeatureSums rev_up_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+template <bool SINE, int FUSE = 0, class L = RevLayer>
+SIREN_HD FeatureSums rev_up_store(const L& a, size_t s, int i, const RevIn& in) {
   const size_t k = s * size_t(a.w) + size_t(i);
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   store_at(a.g, k, in.x * in.g * q.d2, a.half);
@@ -836,8 +849,8 @@ SIREN_UNROLL
 // What down and turn do with zbar: with kFuseFirst, W_0's column sums zbar x_k + delta gbar_x_k
 // (the second turn's share from the gradient sweep; down passes delta 0) from sum `at` on;
 // otherwise store zbar for the layer's GEMMs.
-template <int FUSE>
-SIREN_HD void rev_zbar_out(const RevLayer& a, size_t s, int i, const RevIn& in, float zb, float delta, int at,
+template <int FUSE, class L>
+SIREN_HD void rev_zbar_out(const L& a, size_t s, int i, const RevIn& in, float zb, float delta, int at,
                            FeatureSums& r) {
   if constexpr ((FUSE & kFuseFirst) != 0) {
 SIREN_UNROLL
@@ -851,8 +864,8 @@ SIREN_UNROLL
   }
 }
 
-template <bool SINE, int FUSE = 0>
-SIREN_HD FeatureSums rev_down_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+template <bool SINE, int FUSE = 0, class L = RevLayer>
+SIREN_HD FeatureSums rev_down_store(const L& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float zb = in.x * q.d1 + in.g;
   FeatureSums r;
@@ -865,8 +878,8 @@ SIREN_HD FeatureSums rev_down_store(const RevLayer& a, size_t s, int i, const Re
 // W_L[i], x = dbar, phibar, and with kFuseFirst the adjoint of grad phi and the coordinates). The
 // same products as rev_up_store's and rev_down_store's: up's share of zbar (what up stores in g)
 // goes straight into zbar.
-template <bool SINE, int FUSE>
-SIREN_HD FeatureSums rev_turn_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+template <bool SINE, int FUSE, class L = RevLayer>
+SIREN_HD FeatureSums rev_turn_store(const L& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   const float up_share = in.x * in.g * q.d2;
   const float gbar = in.x * q.d1;
@@ -890,8 +903,8 @@ SIREN_HD FeatureSums rev_turn_store(const RevLayer& a, size_t s, int i, const Re
 // rev_phi_store's loads are rev_load<Delta>'s (z, and g = W_L[i]), kept apart as in the tiled
 // kernels' ops so that a lane loads several features before it stores any delta (batched_samples
 // over the features).
-template <bool SINE, int FUSE>
-SIREN_HD float rev_phi_store(const RevLayer& a, size_t s, int i, const RevIn& in) {
+template <bool SINE, int FUSE, class L = RevLayer>
+SIREN_HD float rev_phi_store(const L& a, size_t s, int i, const RevIn& in) {
   const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
   if constexpr ((FUSE & kFuseFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
   return in.g * q.f;

@@ -80,13 +80,13 @@ class HostExec : public JetExec, public ExecCounts {
     // Half storage: FP16 operands (and C), which hold exactly what they hold: no TF32 rounding.
     const bool tf32 = g.tf32_ok && !g.half_ab;
     auto A = [&](int i, int p) {
-      const float v = load_at(g.a, g.trans_a ? size_t(p) + size_t(i) * size_t(g.lda) : size_t(i) + size_t(p) * size_t(g.lda),
-                              g.half_ab);
+      const size_t at = g.trans_a ? size_t(p) + size_t(i) * size_t(g.lda) : size_t(i) + size_t(p) * size_t(g.lda);
+      const float v = load_at(g.a, at, g.half_ab);
       return tf32 ? tf32_operand(v) : v;
     };
     auto B = [&](int p, int j) {
-      const float v = load_at(g.b, g.trans_b ? size_t(j) + size_t(p) * size_t(g.ldb) : size_t(p) + size_t(j) * size_t(g.ldb),
-                              g.half_ab);
+      const size_t at = g.trans_b ? size_t(j) + size_t(p) * size_t(g.ldb) : size_t(p) + size_t(j) * size_t(g.ldb);
+      const float v = load_at(g.b, at, g.half_ab);
       return tf32 ? tf32_operand(v) : v;
     };
     if (g.trans_a ? g.lda < g.k : g.lda < g.m) throw Error("gemm: lda too small");
@@ -98,9 +98,8 @@ class HostExec : public JetExec, public ExecCounts {
         for (int p = 0; p < g.k; ++p) acc += double(A(i, p)) * double(B(p, j));
         acc *= double(g.alpha);
         const size_t at = size_t(i) + size_t(j) * size_t(g.ldc);
-        // beta 0: C is not read
-        store_at(g.c, at, g.beta == 0.0f ? float(acc) : float(acc + double(g.beta) * double(load_at(g.c, at, g.half_c))),
-                 g.half_c);
+        const double c = g.beta == 0.0f ? 0.0 : double(g.beta) * double(load_at(g.c, at, g.half_c));  // 0: not read
+        store_at(g.c, at, float(acc + c), g.half_c);
       }
   }
 

@@ -382,6 +382,9 @@ TEST(EmulationReverse, HalfStorageOnlyOnTheFusedReversePath) {
   pe.activation = Activation::ReluPE;
   pe.pe_frequencies = 6;
   EXPECT_FALSE(DeviceMlp(pe, JetMode::Gradient, half).half_storage()) << "an encoding: no fused first layer";
+  NetworkConfig tanh_net = cfg;
+  tanh_net.activation = Activation::Tanh;
+  EXPECT_FALSE(DeviceMlp(tanh_net, JetMode::Gradient, half).half_storage()) << "a baseline: FP32 kernels only";
   NetworkConfig one = cfg;
   one.hidden_layers = 0;
   EXPECT_FALSE(DeviceMlp(one, JetMode::Gradient, half).half_storage()) << "no hidden GEMM";
