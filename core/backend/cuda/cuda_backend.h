@@ -70,8 +70,9 @@ struct CudaOptions {
   // The reverse path's hidden buffers in IEEE halves and its hidden GEMMs on FP16 tensor cores with
   // FP32 accumulation (DeviceMlp's half_storage; one-output SIRENs, with fused ends): the SDF step
   // moves about half the bytes, with TF32's mantissa and, in bench/storage_precision.py, the same
-  // gradient error. An experiment until timed on a GPU; siren_bench_cuda's sdf-half row measures
-  // it. Not with weight_grad_slices.
+  // gradient error. evaluate()'s passes on that path (SDF views, normals) store halves too. An
+  // experiment until timed on a GPU; siren_bench_cuda's sdf-half row measures it. Not with
+  // weight_grad_slices.
   bool half_storage = false;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.

@@ -546,6 +546,7 @@ void CudaExec::gemm(const GemmCall& g) {
   // and leading dimensions are in elements, whatever their size.
   const cublasComputeType_t compute =
       g.tf32_ok && !g.half_ab ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  if (g.half_c && !g.half_ab) throw Error("internal: an FP16 product needs FP16 operands");
   const cudaDataType_t ab = g.half_ab ? CUDA_R_16F : CUDA_R_32F, c = g.half_c ? CUDA_R_16F : CUDA_R_32F;
   const cublasOperation_t ta = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (g.batch > 1)
@@ -722,13 +723,14 @@ void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
 void CudaExec::rev_grad_phi(const RevLayer& a, float* out) {
   if ((a.fuse & kFuseFirst) == 0) throw Error("internal: rev_grad_phi is a fused first layer's");
   const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
-  if (a.half) check_half(a.act == Activation::Sine, "input gradient kernel");
-  if (a.half)
+  if (a.half) {
+    check_half(a.act == Activation::Sine, "input gradient kernel");
     rev_grad_phi_kernel<true, kFuseFirst, true><<<blocks, kThreads, 0, stream_>>>(a, out);
-  else if (a.act == Activation::Sine)
+  } else if (a.act == Activation::Sine) {
     rev_grad_phi_kernel<true, kFuseFirst, false><<<blocks, kThreads, 0, stream_>>>(a, out);
-  else
+  } else {
     rev_grad_phi_kernel<false, kFuseFirst, false><<<blocks, kThreads, 0, stream_>>>(a, out);
+  }
   launched("input gradient kernel, fused end");
 }
 

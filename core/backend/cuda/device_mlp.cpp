@@ -85,20 +85,22 @@ namespace {
 // The reverse path's buffers: the encoding's gradient jets, then per activation layer z, h, g and
 // delta (one row per sample), the output and its adjoint (1 + d rows), and two adjoint buffers wide
 // enough for the encoding. A fused first layer has neither the encoding nor z_0 and delta_0, a fused
-// top neither h_(L-1) nor g_(L-1).
+// top neither h_(L-1) nor g_(L-1). With half storage the hidden and adjoint buffers hold halves:
+// half the floats.
 struct ReverseSizes {
   size_t input, hidden, out, adj;
 };
-ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity, bool fused_first) {
+ReverseSizes reverse_sizes(const NetworkConfig& cfg, size_t capacity, bool fused_first, bool half) {
   const size_t d = size_t(cfg.in_dim), e = size_t(cfg.encoded_dim()), w = size_t(cfg.hidden_features);
-  return {fused_first ? 0 : aligned(capacity * (1 + d) * e), aligned(capacity * w), aligned(capacity * (1 + d)),
-          aligned(capacity * std::max(w, e))};
+  auto stored = [half](size_t elements) { return aligned(half ? (elements + 1) / 2 : elements); };
+  return {fused_first ? 0 : aligned(capacity * (1 + d) * e), stored(capacity * w), aligned(capacity * (1 + d)),
+          stored(capacity * std::max(w, e))};
 }
 }  // namespace
 
 size_t DeviceMlp::floats_needed(size_t capacity, bool training) const {
   if (reverse_) {
-    const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first());
+    const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first(), half_);
     // Inference on this path is evaluate()'s jets; a training-sized carve serves both (but for the
     // slices of the weight gradients).
     // Neither z_0 nor delta_0 with a fused first layer; neither h_(L-1) nor g_(L-1) with a fused top.
@@ -142,7 +144,7 @@ MlpBuffers DeviceMlp::carve(float* base, size_t capacity, bool training) const {
   b.z.assign(size_t(acts), nullptr);
   b.h.assign(size_t(acts), nullptr);
   if (reverse_) {
-    const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first());
+    const ReverseSizes r = reverse_sizes(cfg_, capacity, reverse_fuses_first(), half_);
     b.g.assign(size_t(acts), nullptr);
     b.delta.assign(size_t(acts), nullptr);
     if (!reverse_fuses_first()) b.input = take(r.input);
@@ -191,11 +193,22 @@ float DeviceMlp::half_adjoint_scale(size_t samples) {
   return std::ldexp(1.0f, std::ilogb(double(std::max<size_t>(samples, 1))) + kHalfAdjointScaleLog2);
 }
 
+size_t DeviceMlp::half_copy_offset(int layer, bool transposed) const {
+  size_t at = 0;
+  for (int l = 1; l < activation_layers(); ++l) {
+    const size_t one = 2 * aligned_floats((size_t(cfg_.fan_in(l)) * size_t(cfg_.fan_out(l)) + 1) / 2);  // halves
+    if (l == layer) return at + (transposed ? one : 0);
+    at += 2 * one;
+  }
+  return at;
+}
+
 const float* DeviceMlp::weight_copy(int layer, const float* rounded, bool transposed) const {
   if (!rounded) throw Error("internal: the TF32 path and half storage need the rounded parameters");
-  const size_t at = (transposed ? transposed_offset() : 0) + size_t(cfg_.weight_offset(layer));
-  return half_layer(layer) ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(rounded) + at)
-                           : rounded + at;
+  if (half_layer(layer))
+    return reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(rounded) +
+                                          half_copy_offset(layer, transposed));
+  return rounded + (transposed ? transposed_offset() : 0) + size_t(cfg_.weight_offset(layer));
 }
 
 const float* DeviceMlp::weights(int layer, const float* params, const float* rounded) const {

@@ -245,6 +245,10 @@ class DeviceMlp {
   bool fuses_value_output() const { return !reverse_ && fused_ends_; }
   int weight_grad_slices() const { return slices_; }
   bool half_storage() const { return half_; }
+  // Half storage's copy of the weights in `rounded`: each hidden layer's W, then its transpose, each
+  // 256-byte aligned (as cuBLAS's fast FP16 kernels want, whatever the widths); where one starts, in
+  // halves (layer activation_layers(): the end).
+  size_t half_copy_offset(int layer, bool transposed) const;
 
   // Floats that the buffers of `capacity` samples take (training: with the adjoints and every layer's
   // z and h; inference: two buffers used in turn); each buffer starts 256-byte aligned.
@@ -252,11 +256,13 @@ class DeviceMlp {
   // Carves those buffers out of one allocation of floats_needed(capacity, training) floats.
   MlpBuffers carve(float* base, size_t capacity, bool training) const;
 
-  // Floats of the TF32 copy of the parameters (0 off the TF32 path), and its refresh from params,
-  // needed after every change of the parameters before forward() and backward() read it.
-  // Half storage keeps its half copy of the hidden layers' weights there (in half the space).
+  // Floats of the TF32 copy of the parameters, or with half storage of the hidden layers' weights
+  // in halves (0 on neither path), and its refresh from params, needed after every change of the
+  // parameters before forward() and backward() read it.
   size_t rounded_floats() const {
-    return tf32_ || half_ ? transposed_offset() + size_t(cfg_.num_parameters()) : 0;
+    return tf32_ ? transposed_offset() + size_t(cfg_.num_parameters())
+           : half_ ? (half_copy_offset(activation_layers(), false) + 1) / 2
+                   : 0;
   }
   // n floats rounded up to 256 bytes: where a copy placed after n floats of an allocation starts.
   static size_t aligned_floats(size_t n) { return (n + 63) / 64 * 64; }
@@ -313,6 +319,7 @@ class DeviceMlp {
   // The copy of layer l's weights in `rounded` (as stored, or transposed) that its GEMMs read on the
   // TF32 path and with half storage (where it holds halves: the offsets count elements).
   const float* weight_copy(int layer, const float* rounded, bool transposed) const;
+
   // Where the transposed weights start in the TF32 copy: after the parameters, 256-byte aligned, so
   // that each layer's copy is aligned as its weights are (cuBLAS's fast TF32 kernels need 16 bytes;
   // at the parameter count, odd for most networks, the input-gradient GEMMs ran 2x slower).

@@ -132,8 +132,9 @@ SIREN_HD float maybe_tf32(float x, bool round) { return round ? round_tf32(x) : 
 // Half storage (MlpPlan::half_storage): the reverse path's hidden buffers hold IEEE binary16 values
 // where an op's `half` is set, at the same element index (the float pointers then point at
 // uint16_t's). Stores round to nearest even, as cvt.rn.f16.f32 does on the device; the host's
-// bit-level conversion, which the emulation runs, gives the same bits, overflow to infinity and
-// subnormals included (tests/backend/cuda/test_cuda_emulation.cpp checks it on every float class).
+// bit-level conversion, which the emulation runs, gives the same bits for every number, overflow to
+// infinity and subnormals included (NaNs stay NaNs, not necessarily with the device's payload;
+// tests/backend/cuda/test_cuda_emulation.cpp checks it against _Float16).
 SIREN_HD uint16_t half_bits(float f) {
 #if defined(__CUDA_ARCH__)
   unsigned short h;

@@ -79,6 +79,7 @@ class HostExec : public JetExec, public ExecCounts {
     // cuBLAS: C(m x n) = alpha op(A) op(B) + beta C, column-major; op(A) is m x k, op(B) is k x n.
     // Half storage: FP16 operands (and C), which hold exactly what they hold: no TF32 rounding.
     const bool tf32 = g.tf32_ok && !g.half_ab;
+    if (g.half_c && !g.half_ab) throw Error("gemm: an FP16 product needs FP16 operands (as cuBLAS)");
     auto A = [&](int i, int p) {
       const size_t at = g.trans_a ? size_t(p) + size_t(i) * size_t(g.lda) : size_t(i) + size_t(p) * size_t(g.lda);
       const float v = load_at(g.a, at, g.half_ab);

@@ -389,6 +389,20 @@ TEST(EmulationReverse, HalfStorageOnlyOnTheFusedReversePath) {
   one.hidden_layers = 0;
   EXPECT_FALSE(DeviceMlp(one, JetMode::Gradient, half).half_storage()) << "no hidden GEMM";
   EXPECT_THROW(DeviceMlp(cfg, JetMode::Gradient, MlpPlan(half).with_weight_grad_slices(4)), Error);
+  // The weights' half copies: 256-byte aligned at any width, disjoint, inside rounded_floats().
+  NetworkConfig odd = cfg;
+  odd.hidden_features = 100;
+  const DeviceMlp odd_mlp(odd, JetMode::Gradient, half);
+  size_t end = 0;
+  for (int l = 1; l < odd_mlp.activation_layers(); ++l)
+    for (bool transposed : {false, true}) {
+      const size_t at = odd_mlp.half_copy_offset(l, transposed);
+      EXPECT_EQ(at % 128, 0u) << "layer " << l;
+      EXPECT_GE(at, end) << "layer " << l << ": overlaps the copy before";
+      end = at + 100 * 100;
+    }
+  EXPECT_EQ(odd_mlp.half_copy_offset(odd_mlp.activation_layers(), false), (end + 127) / 128 * 128);
+  EXPECT_GE(2 * odd_mlp.rounded_floats(), end);
   EXPECT_EQ(DeviceMlp::half_adjoint_scale(400000), 1024.0f);
   EXPECT_EQ(DeviceMlp::half_adjoint_scale(256), 1.0f);
   EXPECT_EQ(DeviceMlp::half_adjoint_scale(511), 1.0f);
@@ -494,20 +508,31 @@ TEST(EmulationReverse, EdgeShapesMatchCpuDouble) {
 
 // The reverse path's carve, with no more than the buffers and their alignment: with an encoding
 // wider than the hidden layers (the adjoint buffers hold it), with the fused output layer, which has
-// neither h_(L-1) nor g_(L-1), and with the fused first layer too, which has neither the encoding's buffer nor z_0 and
-// delta_0.
+// neither h_(L-1) nor g_(L-1), with the fused first layer too, which has neither the encoding's
+// buffer nor z_0 and delta_0, and with half storage, whose hidden and adjoint buffers are half as large.
 TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
   constexpr size_t kAlign = 64;  // floats: 256 bytes
   const int width = 37;
   NetworkConfig pe = test_support::case_network({Activation::ReluPE, 2}, 1, width, 2);
   pe.pe_frequencies = 20;
   const NetworkConfig sine = test_support::case_network({Activation::Sine, 2}, 1, width, 2);
-  for (const auto& [cfg, fused] : {std::pair{pe, false}, {pe, true}, {sine, true}}) {
-    const DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends(fused));
+  struct Case {
+    NetworkConfig cfg;
+    bool fused, half;
+  };
+  for (const auto& [cfg, fused, half] :
+       {Case{pe, false, false}, {pe, true, false}, {sine, true, false}, {sine, true, true}}) {
+    const DeviceMlp mlp(cfg, JetMode::Gradient,
+                        MlpPlan().with_reverse().with_fused_ends(fused).with_half_storage(half));
     // The premise: the fused first layer is the sine network's (relu-pe has an encoding).
     ASSERT_EQ(mlp.reverse_fuses_first(), fused && cfg.activation == Activation::Sine);
-    const size_t cap = 53, e = size_t(cfg.encoded_dim()), w = size_t(width), d = size_t(cfg.in_dim);
-    const std::string path = std::string(to_string(cfg.activation)) + (fused ? ", fused ends" : "");
+    ASSERT_EQ(mlp.half_storage(), half);
+    const size_t cap = 53, e = size_t(cfg.encoded_dim()), d = size_t(cfg.in_dim);
+    // Half storage's hidden and adjoint buffers hold halves: the floats of half as many elements.
+    auto stored = [half](size_t elements) { return half ? (elements + 1) / 2 : elements; };
+    const size_t w = size_t(width), hidden = stored(cap * w);
+    const std::string path =
+        std::string(to_string(cfg.activation)) + (fused ? ", fused ends" : "") + (half ? ", half storage" : "");
     if (cfg.activation == Activation::ReluPE) {
       ASSERT_GT(e, w) << "the encoding should be the wider";
     }
@@ -515,8 +540,8 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
     std::vector<float> work(total);
     const cuda::MlpBuffers b = mlp.carve(work.data(), cap, true);
     std::vector<std::pair<const float*, size_t>> ranges = {{b.out, cap * (1 + d)}, {b.out_adjoint, cap * (1 + d)},
-                                                           {b.adj_a, cap * std::max(e, w)},
-                                                           {b.adj_b, cap * std::max(e, w)}};
+                                                           {b.adj_a, stored(cap * std::max(e, w))},
+                                                           {b.adj_b, stored(cap * std::max(e, w))}};
     const int acts = mlp.activation_layers();
     if (mlp.reverse_fuses_first()) {
       EXPECT_EQ(b.input, nullptr);
@@ -524,21 +549,21 @@ TEST(EmulationReverse, BuffersAreAlignedDisjointInsideAndNoMore) {
       EXPECT_EQ(b.delta[0], nullptr);
     } else {
       ranges.push_back({b.input, cap * (1 + d) * e});
-      ranges.push_back({b.z[0], cap * w});
-      ranges.push_back({b.delta[0], cap * w});
+      ranges.push_back({b.z[0], hidden});
+      ranges.push_back({b.delta[0], hidden});
     }
     if (mlp.reverse_fuses_output()) {
       EXPECT_EQ(b.h[size_t(acts - 1)], nullptr);
       EXPECT_EQ(b.g[size_t(acts - 1)], nullptr);
     } else {
-      ranges.push_back({b.h[size_t(acts - 1)], cap * w});
-      ranges.push_back({b.g[size_t(acts - 1)], cap * w});
+      ranges.push_back({b.h[size_t(acts - 1)], hidden});
+      ranges.push_back({b.g[size_t(acts - 1)], hidden});
     }
     for (int a = 0; a < acts; ++a) {
-      if (a < acts - 1) ranges.push_back({b.g[size_t(a)], cap * w});
-      if (a > 0) ranges.push_back({b.z[size_t(a)], cap * w});
-      if (a > 0) ranges.push_back({b.delta[size_t(a)], cap * w});
-      if (a < acts - 1) ranges.push_back({b.h[size_t(a)], cap * w});
+      if (a < acts - 1) ranges.push_back({b.g[size_t(a)], hidden});
+      if (a > 0) ranges.push_back({b.z[size_t(a)], hidden});
+      if (a > 0) ranges.push_back({b.delta[size_t(a)], hidden});
+      if (a < acts - 1) ranges.push_back({b.h[size_t(a)], hidden});
     }
     size_t used = 0;
     for (size_t i = 0; i < ranges.size(); ++i) {
