@@ -35,6 +35,8 @@ import sys
 
 import torch
 
+from torch_reference import sdf_loss_of  # the reference's 4-term SDF loss, as the timings use it
+
 W0 = 30.0
 HIDDEN = 256
 LAYERS = 5              # linear layers: 3 -> 256, three 256 -> 256, 256 -> 1
@@ -177,17 +179,6 @@ def network(params, x, fmt, log=None):
     return phi, grad
 
 
-def sdf_loss(phi, grad, n_on, normals):
-    """The reference's 4-term SDF loss (bench/torch_reference.py) of phi and grad phi, the first
-    n_on samples on the surface."""
-    phi_on, phi_off = phi[:n_on], phi[n_on:]
-    surface = phi_on.abs().mean()
-    off_surface = torch.exp(-100.0 * phi_off.abs()).mean()
-    normal = (1.0 - torch.nn.functional.cosine_similarity(grad[:n_on], normals, dim=1)).mean()
-    eikonal = (grad.norm(dim=1) - 1.0).abs().mean()
-    return 3e3 * surface + 1e2 * off_surface + 1e2 * normal + 5e1 * eikonal
-
-
 def gradient(params, data, fmt, adjoints=None, log=None):
     """The parameter gradient of one step under fmt. With `adjoints` (dLoss/dphi and dLoss/dgrad phi
     of the float64 pass), the loss's own derivative is that one: the loss has kinks (|phi|,
@@ -197,7 +188,7 @@ def gradient(params, data, fmt, adjoints=None, log=None):
     ps = [p.detach().clone().requires_grad_(True) for p in params]
     phi, grad = network(ps, torch.cat([on, off], 0), fmt, log)
     if adjoints is None:
-        loss = sdf_loss(phi, grad, on.shape[0], normals)
+        loss = sdf_loss_of(phi, grad, on.shape[0], normals)
         adjoints = [a.detach() for a in torch.autograd.grad(loss, (phi, grad), retain_graph=True)]
     ((phi * adjoints[0]).sum() + (grad * adjoints[1]).sum()).backward()
     return torch.cat([p.grad.flatten() for p in ps]), adjoints
@@ -215,7 +206,7 @@ class Trainer:
             on, normals, off = (t.float() for t in batch(pts, nrm, n, gen))
             self.opt.zero_grad()
             phi, grad = network(self.ps, torch.cat([on, off], 0), Format("fp64"))
-            sdf_loss(phi, grad, on.shape[0], normals).backward()
+            sdf_loss_of(phi, grad, on.shape[0], normals).backward()
             torch.nn.utils.clip_grad_norm_(self.ps, 1.0)
             self.opt.step()
         return [p.detach().double() for p in self.ps]

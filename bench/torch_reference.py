@@ -185,19 +185,25 @@ def image_loss(mode, model, x, target):
     raise ValueError(mode)
 
 
-def sdf_loss(model, on_pts, normals, off_pts):
+def sdf_loss_of(phi, grad, n_on, normals):
     """3e3 mean|phi| (surface) + 1e2 mean exp(-100|phi|) (off-surface)
-    + 1e2 mean(1 - cos(grad phi, n)) (surface) + 5e1 mean| |grad phi| - 1 | (all points)."""
-    n_on = on_pts.shape[0]
-    x = torch.cat([on_pts, off_pts], dim=0).requires_grad_(True)
-    phi = model(x)[:, 0]
-    (grad,) = torch.autograd.grad(phi.sum(), x, create_graph=True)
+    + 1e2 mean(1 - cos(grad phi, n)) (surface) + 5e1 mean| |grad phi| - 1 | (all points),
+    of phi and grad phi with the first n_on samples on the surface."""
     phi_on, phi_off = phi[:n_on], phi[n_on:]
     surface = phi_on.abs().mean()
     off_surface = torch.exp(-100.0 * phi_off.abs()).mean()
     normal = (1.0 - torch.nn.functional.cosine_similarity(grad[:n_on], normals, dim=1)).mean()
     eikonal = (grad.norm(dim=1) - 1.0).abs().mean()
     return 3e3 * surface + 1e2 * off_surface + 1e2 * normal + 5e1 * eikonal
+
+
+def sdf_loss(model, on_pts, normals, off_pts):
+    """sdf_loss_of the model on the surface points (with their normals) and the off-surface points."""
+    n_on = on_pts.shape[0]
+    x = torch.cat([on_pts, off_pts], dim=0).requires_grad_(True)
+    phi = model(x)[:, 0]
+    (grad,) = torch.autograd.grad(phi.sum(), x, create_graph=True)
+    return sdf_loss_of(phi, grad, n_on, normals)
 
 
 # ------------------------------------------------------------------------------------------ memory

@@ -317,14 +317,24 @@ TEST(EmulationReverse, OneChannelGradientSupervisionMatchesCpuDouble) {
 
 // TF32 on the SDF reference network: every operand of a TF32 GEMM is already a TF32 value, and the
 // loss and gradient stay within the checks' TF32 tolerance of double.
+// The SDF reference network (3 -> 256x4 -> 1) at initialisation on 40 + 40 samples, with its loss
+// and gradient in double: what the reduced-precision paths are held to.
+struct SdfReference {
+  NetworkConfig cfg = [] {
+    NetworkConfig c;
+    c.in_dim = 3;
+    c.out_dim = 1;
+    return c;
+  }();
+  std::vector<float> p = init_parameters(cfg, 4);
+  SdfCase data{40, 40, 51};
+  size_t n = data.n_on + data.n_off;
+  ReferencePass ref = data.reference(cfg, p);
+};
+
 TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) {
-  NetworkConfig cfg;
-  cfg.in_dim = 3;
-  cfg.out_dim = 1;
-  const std::vector<float> p = init_parameters(cfg, 4);
-  const SdfCase data(40, 40, 51);
-  const size_t n = data.n_on + data.n_off;
-  const ReferencePass ref = data.reference(cfg, p);
+  const SdfReference sr;
+  const auto& [cfg, p, data, n, ref] = sr;
   for (bool fused : {false, true}) {
     const EmulatedPass em = emulated_training(
         DeviceMlp(cfg, JetMode::Gradient, MlpPlan().with_tf32().with_reverse().with_fused_ends(fused)), p, data.view(),
@@ -343,13 +353,8 @@ TEST(EmulationReverse, Tf32OperandsArePreRoundedAndErrorsStayBelowTheTolerance) 
 // with the fused ends) reads halves, and the loss and gradient stay within the checks' TF32
 // tolerance of double, in one chunk and in several (whose adjoints are scaled for the whole batch).
 TEST(EmulationReverse, HalfStorageStaysWithinTheTf32Tolerance) {
-  NetworkConfig cfg;
-  cfg.in_dim = 3;
-  cfg.out_dim = 1;
-  const std::vector<float> p = init_parameters(cfg, 4);
-  const SdfCase data(40, 40, 51);
-  const size_t n = data.n_on + data.n_off;
-  const ReferencePass ref = data.reference(cfg, p);
+  const SdfReference sr;
+  const auto& [cfg, p, data, n, ref] = sr;
   const DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends().with_half_storage());
   ASSERT_TRUE(mlp.half_storage());
   for (size_t capacity : {n, size_t(30)}) {
