@@ -15,6 +15,7 @@
 // bit for bit like the eager launches).
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "core/backend/cuda/cuda_exec.h"
 #include "core/backend/cuda/launch_geometry.h"
@@ -38,6 +39,21 @@ Tiling tiling(int w, size_t n, size_t max_blocks) {
 // Half storage's kernels exist for what DeviceMlp stores in halves: the sine network's Value passes.
 void check_half(bool supported, const char* what) {
   if (!supported) throw Error(std::string("internal: no half-storage kernel for this ") + what);
+}
+
+// launch(sine, half), both std::bool_constant, for the reverse path's kernel instance of these
+// arguments: half storage's (built for the sine network alone) where `half`, else the FP32 one of
+// the activation.
+template <class F>
+void by_storage(bool half, bool sine, const char* what, F launch) {
+  if (half) {
+    check_half(sine, what);
+    launch(std::true_type{}, std::true_type{});
+  } else if (sine) {
+    launch(std::true_type{}, std::false_type{});
+  } else {
+    launch(std::false_type{}, std::false_type{});
+  }
 }
 
 unsigned linear_blocks(size_t n, size_t cap) {
@@ -648,7 +664,6 @@ void CudaExec::value_row_sums(const float* m, size_t n, int rows, int w, float* 
 template <RevOp OP>
 void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* what, const char* fused_what) {
   const bool sine = a.act == Activation::Sine;
-  if (a.half) check_half(sine, what);
   auto launch = [&](auto f) {
     constexpr int FUSE = decltype(f)::value;
     check_rev_op<OP, FUSE>(a, t);
@@ -657,21 +672,16 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
       (void)name;  // check_rev_op has thrown: up or down on a fused output layer, or a turn elsewhere
     } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
       const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_));
-      if (a.half)
-        rev_sweep_kernel<OP, true, true><<<tl.grid, tl.block, 0, stream_>>>(a);
-      else if (sine)
-        rev_sweep_kernel<OP, true, false><<<tl.grid, tl.block, 0, stream_>>>(a);
-      else
-        rev_sweep_kernel<OP, false, false><<<tl.grid, tl.block, 0, stream_>>>(a);
+      by_storage(a.half, sine, what, [&](auto s, auto h) {
+        rev_sweep_kernel<OP, decltype(s)::value, decltype(h)::value><<<tl.grid, tl.block, 0, stream_>>>(a);
+      });
       launched(name);
     } else {
       const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_));
-      if (a.half)
-        rev_reduce_kernel<OP, true, FUSE, true><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
-      else if (sine)
-        rev_reduce_kernel<OP, true, FUSE, false><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
-      else
-        rev_reduce_kernel<OP, false, FUSE, false><<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+      by_storage(a.half, sine, what, [&](auto s, auto h) {
+        rev_reduce_kernel<OP, decltype(s)::value, FUSE, decltype(h)::value>
+            <<<tl.grid, tl.block, 0, stream_>>>(a, partials_);
+      });
       launched(name);
       reduce_partials(int(tl.grid.y), a.w, t,
                       OP != RevOp::Down          ? "fused ends' gradient reduction"
@@ -704,17 +714,13 @@ void CudaExec::rev_turn(const RevLayer& a, const ReduceTarget& t) {
 void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
   if ((a.fuse & kFuseOutput) == 0 || !a.top) throw Error("internal: rev_phi is a fused output layer's");
   const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
-  const bool sine = a.act == Activation::Sine;
-  if (a.half) check_half(sine, "output kernel");
   with_fuse(a.fuse, [&](auto f) {
     constexpr int FUSE = decltype(f)::value;
     if constexpr ((FUSE & kFuseOutput) != 0) {
-      if (a.half)
-        rev_phi_kernel<true, FUSE, true><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
-      else if (sine)
-        rev_phi_kernel<true, FUSE, false><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
-      else
-        rev_phi_kernel<false, FUSE, false><<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+      by_storage(a.half, a.act == Activation::Sine, "output kernel", [&](auto s, auto h) {
+        rev_phi_kernel<decltype(s)::value, FUSE, decltype(h)::value>
+            <<<blocks, kThreads, 0, stream_>>>(a, out_bias, out);
+      });
     }
   });
   launched("output kernel, fused end");
@@ -723,14 +729,9 @@ void CudaExec::rev_phi(const RevLayer& a, const float* out_bias, float* out) {
 void CudaExec::rev_grad_phi(const RevLayer& a, float* out) {
   if ((a.fuse & kFuseFirst) == 0) throw Error("internal: rev_grad_phi is a fused first layer's");
   const unsigned blocks = linear_blocks(a.n * kWarp, elementwise_cap(sm_count_));
-  if (a.half) {
-    check_half(a.act == Activation::Sine, "input gradient kernel");
-    rev_grad_phi_kernel<true, kFuseFirst, true><<<blocks, kThreads, 0, stream_>>>(a, out);
-  } else if (a.act == Activation::Sine) {
-    rev_grad_phi_kernel<true, kFuseFirst, false><<<blocks, kThreads, 0, stream_>>>(a, out);
-  } else {
-    rev_grad_phi_kernel<false, kFuseFirst, false><<<blocks, kThreads, 0, stream_>>>(a, out);
-  }
+  by_storage(a.half, a.act == Activation::Sine, "input gradient kernel", [&](auto s, auto h) {
+    rev_grad_phi_kernel<decltype(s)::value, kFuseFirst, decltype(h)::value><<<blocks, kThreads, 0, stream_>>>(a, out);
+  });
   launched("input gradient kernel, fused end");
 }
 
