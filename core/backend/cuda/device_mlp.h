@@ -160,6 +160,23 @@ struct MlpBuffers {
   float* slices = nullptr;    // training with sliced weight gradients: their partial products
 };
 
+// Which of its paths (DeviceMlp's class comment) a DeviceMlp takes: named fields, set in a chain
+// where they differ from the FP32 jets path (MlpPlan().with_reverse().with_fused_ends(f)), so a call
+// site says what it asks.
+struct MlpPlan {
+  bool tf32 = false;
+  bool reverse = false;
+  bool fused_ends = false;     // asked for; DeviceMlp fuses what its network and mode allow
+  int weight_grad_slices = 0;  // 0 or 1: none
+  bool half_storage = false;   // asked for; DeviceMlp stores in halves where its path allows
+
+  MlpPlan& with_tf32(bool on = true) { tf32 = on; return *this; }
+  MlpPlan& with_reverse(bool on = true) { reverse = on; return *this; }
+  MlpPlan& with_fused_ends(bool on = true) { fused_ends = on; return *this; }
+  MlpPlan& with_weight_grad_slices(int slices) { weight_grad_slices = slices; return *this; }
+  MlpPlan& with_half_storage(bool on = true) { half_storage = on; return *this; }
+};
+
 // The TF32 path (tf32 = true): the hidden x hidden GEMMs run on TF32 tensor cores. Their operands
 // are stored already rounded to TF32 (the activations and adjoints by the kernels that write them,
 // the weights in a rounded copy of the parameters that the caller keeps and refreshes with
@@ -200,22 +217,6 @@ struct MlpBuffers {
 // adjoint times N spanned 2^-6 to 2^18 in that study, FP16 2^-24 to 2^16), and every gradient
 // contribution of a scaled adjoint (the weight-gradient GEMMs' alpha, the sums' ReduceTarget
 // scale) is divided by S again. An experiment (CudaOptions::half_storage) until timed on a GPU.
-// Which of the paths above a DeviceMlp takes: named fields, set in a chain where they differ from
-// the FP32 jets path (MlpPlan().with_reverse().with_fused_ends(f)), so a call site says what it asks.
-struct MlpPlan {
-  bool tf32 = false;
-  bool reverse = false;
-  bool fused_ends = false;     // asked for; DeviceMlp fuses what its network and mode allow
-  int weight_grad_slices = 0;  // 0 or 1: none
-  bool half_storage = false;   // asked for; DeviceMlp stores in halves where its path allows
-
-  MlpPlan& with_tf32(bool on = true) { tf32 = on; return *this; }
-  MlpPlan& with_reverse(bool on = true) { reverse = on; return *this; }
-  MlpPlan& with_fused_ends(bool on = true) { fused_ends = on; return *this; }
-  MlpPlan& with_weight_grad_slices(int slices) { weight_grad_slices = slices; return *this; }
-  MlpPlan& with_half_storage(bool on = true) { half_storage = on; return *this; }
-};
-
 class DeviceMlp {
  public:
   DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan = MlpPlan());
