@@ -48,7 +48,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def read_point_cloud(path):
     """x, y, z, nx, ny, nz of a binary little-endian PLY whose vertices are six floats."""
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise SystemExit(f"{path}: cannot open ({e.strerror})") from None
+    with f:
         header = b""
         while not header.endswith(b"end_header\n"):
             line = f.readline()
@@ -61,7 +65,10 @@ def read_point_cloud(path):
         props = [l.split()[-1] for l in text.splitlines() if l.startswith("property")]
         if props != ["x", "y", "z", "nx", "ny", "nz"]:
             raise SystemExit(f"{path}: expected the properties x y z nx ny nz, not {props}")
-        count = int(next(l.split()[-1] for l in text.splitlines() if l.startswith("element vertex")))
+        try:
+            count = int(next(l.split()[-1] for l in text.splitlines() if l.startswith("element vertex")))
+        except (StopIteration, ValueError):
+            raise SystemExit(f"{path}: no vertex count in the header") from None
         raw = f.read(count * 24)
         if len(raw) != count * 24:
             raise SystemExit(f"{path}: truncated")
