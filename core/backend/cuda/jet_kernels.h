@@ -227,9 +227,33 @@ struct Derivs {
   float f, d1, d2, d3;
 };
 
+// sin and cos for half storage's kernels, whose results are rounded to 11 bits: the hardware's
+// approximations (MUFU, __sincosf: at most 2^-21.4 absolute error on [-pi, pi]) after an explicit
+// reduction to that range by a two-part 2 pi (exact products in the FMAs; below 2^-22 over
+// |x| <= 2^16), some 6 instructions for the accurate sincosf's 30-odd. Profiled on an H200, half
+// storage's elementwise kernels had run no faster than the FP32 ones on half the bytes: they are
+// bound by instructions, not by memory. Beyond 2^16 radians (no hidden layer comes near), and on
+// the host, the accurate functions.
+SIREN_HD void sin_cos_fast(float x, float& s, float& c) {
+#if defined(__CUDA_ARCH__)
+  if (fabsf(x) <= 65536.0f) {
+    constexpr float kTwoPiHi = 6.2831854820251465f, kTwoPiLo = -1.7484555314695172e-07f, kTurns = 0.15915493667125702f;
+    const float k = rintf(x * kTurns);
+    const float r = fmaf(-k, kTwoPiLo, fmaf(-k, kTwoPiHi, x));
+    __sincosf(r, &s, &c);
+    return;
+  }
+#endif
+  sin_cos(x, s, c);
+}
+
+template <bool FAST = false>
 SIREN_HD Derivs sine_derivs_at(float z, float w0) {
   float s, c;
-  sin_cos(w0 * z, s, c);
+  if (FAST)
+    sin_cos_fast(w0 * z, s, c);
+  else
+    sin_cos(w0 * z, s, c);
   return {s, w0 * c, -w0 * w0 * s, -w0 * w0 * w0 * c};
 }
 
@@ -262,11 +286,23 @@ SIREN_HD Derivs act_derivs(Activation act, float z, float w0) {
   return {0.0f, 0.0f, 0.0f, 0.0f};
 }
 
-// SINE: the hot path without the switch (the kernels are instantiated both ways).
-template <bool SINE>
+// SINE: the hot path without the switch (the kernels are instantiated both ways). FAST: the sine's
+// hardware approximation (sin_cos_fast), for half storage.
+template <bool SINE, bool FAST = false>
 SIREN_HD Derivs derivs_of(Activation act, float z, float w0) {
-  if (SINE) return sine_derivs_at(z, w0);
+  if (SINE) return sine_derivs_at<FAST>(z, w0);
   return act_derivs(act, z, w0);
+}
+// The derivatives as the kernel arguments `a` (an Args or a Stored<Args, HALF>) want them: half
+// storage's kernels take the fast sine; every other kernel, and the host emulation's plain
+// arguments, the accurate one.
+template <class A>
+constexpr bool kFastSine = false;
+template <class Args>
+constexpr bool kFastSine<Stored<Args, true>> = true;
+template <bool SINE, class A>
+SIREN_HD Derivs derivs_for(const A& a, float z) {
+  return derivs_of<SINE, kFastSine<A>>(a.act, z, a.w0);
 }
 
 // ------------------------------------------------------------------ hidden activation layers
@@ -300,7 +336,7 @@ SIREN_HD ValueIn act_value_load(const A& a, size_t s, int i) {
 }
 template <bool SINE, class A>
 SIREN_HD void act_value_store(const A& a, size_t s, int i, const ValueIn& in) {
-  store_at(a.h, s * size_t(a.w) + size_t(i), maybe_tf32(derivs_of<SINE>(a.act, in.z + a.bias[i], a.w0).f, a.round_out),
+  store_at(a.h, s * size_t(a.w) + size_t(i), maybe_tf32(derivs_for<SINE>(a, in.z + a.bias[i]).f, a.round_out),
            a.half);
 }
 
@@ -493,7 +529,7 @@ SIREN_HD void first_forward_store(const A& a, size_t s, int i, const FirstPre& p
   const int rows = rows_of(mode, a.d);
   const size_t w = size_t(a.w);
   const size_t base = s * size_t(rows) * w + size_t(i);
-  const Derivs q = derivs_of<SINE>(a.act, p.z, a.w0);
+  const Derivs q = derivs_for<SINE>(a, p.z);
   store_at(a.h, base, maybe_tf32(q.f, a.round_out), a.half);
   if constexpr (MODE != int(JetMode::Value)) {
     float sq = 0.0f;
@@ -827,14 +863,14 @@ SIREN_UNROLL
 
 template <bool SINE, class L>
 SIREN_HD void rev_delta_store(const L& a, size_t s, int i, const RevIn& in) {
-  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  const Derivs q = derivs_for<SINE>(a, in.z);
   store_at(a.delta, s * size_t(a.w) + size_t(i), maybe_tf32(in.g * q.d1, a.round_out), a.half);
 }
 
 template <bool SINE, int FUSE = 0, class L = RevLayer>
 SIREN_HD FeatureSums rev_up_store(const L& a, size_t s, int i, const RevIn& in) {
   const size_t k = s * size_t(a.w) + size_t(i);
-  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  const Derivs q = derivs_for<SINE>(a, in.z);
   store_at(a.g, k, in.x * in.g * q.d2, a.half);
   store_at(a.gbar, k, maybe_tf32(in.x * q.d1, a.round_out), a.half);
   FeatureSums r;
@@ -867,7 +903,7 @@ SIREN_UNROLL
 
 template <bool SINE, int FUSE = 0, class L = RevLayer>
 SIREN_HD FeatureSums rev_down_store(const L& a, size_t s, int i, const RevIn& in) {
-  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  const Derivs q = derivs_for<SINE>(a, in.z);
   const float zb = in.x * q.d1 + in.g;
   FeatureSums r;
   r.v[0] = zb;
@@ -881,7 +917,7 @@ SIREN_HD FeatureSums rev_down_store(const L& a, size_t s, int i, const RevIn& in
 // goes straight into zbar.
 template <bool SINE, int FUSE, class L = RevLayer>
 SIREN_HD FeatureSums rev_turn_store(const L& a, size_t s, int i, const RevIn& in) {
-  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  const Derivs q = derivs_for<SINE>(a, in.z);
   const float up_share = in.x * in.g * q.d2;
   const float gbar = in.x * q.d1;
   const float hbar = in.g * in.phibar;  // W_L^T phibar
@@ -906,15 +942,15 @@ SIREN_HD FeatureSums rev_turn_store(const L& a, size_t s, int i, const RevIn& in
 // over the features).
 template <bool SINE, int FUSE, class L = RevLayer>
 SIREN_HD float rev_phi_store(const L& a, size_t s, int i, const RevIn& in) {
-  const Derivs q = derivs_of<SINE>(a.act, in.z, a.w0);
+  const Derivs q = derivs_for<SINE>(a, in.z);
   if constexpr ((FUSE & kFuseFirst) == 0) rev_delta_store<SINE>(a, s, i, in);
   return in.g * q.f;
 }
 // Its loads are rev_load<Delta>'s, kept apart for the kernel's batches (it stores nothing: the
 // batches only keep a lane's loads in flight together).
-template <bool SINE>
-SIREN_HD FeatureSums rev_grad_phi_terms(const RevLayer& a, int i, const RevIn& in) {
-  const float delta = in.g * derivs_of<SINE>(a.act, in.z, a.w0).d1;  // as rev_delta_store
+template <bool SINE, class L = RevLayer>
+SIREN_HD FeatureSums rev_grad_phi_terms(const L& a, int i, const RevIn& in) {
+  const float delta = in.g * derivs_for<SINE>(a, in.z).d1;  // as rev_delta_store
   const float* wi = a.first.W + size_t(i) * size_t(a.d);
   FeatureSums r;
 SIREN_UNROLL

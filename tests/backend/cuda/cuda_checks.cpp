@@ -595,9 +595,13 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
 // chunk's 256 samples (or rows of jets) leave some over (32 of 256), which go in apart.
 Result check_sliced_weight_grads(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data, Path path,
                                  Precision prec) {
-  cuda::CudaOptions o = cuda_options(prec, /*workspace=*/1, true, path);
+  // Chunks of 256 samples as in check_same_gradient, but capped by max_chunk_samples, not by a
+  // 1-byte workspace: the slices' partial products need a fixed part of the workspace, which
+  // chunk_for_budget rightly refuses to take from a workspace too small for it.
+  constexpr size_t kChunk = 256;
+  cuda::CudaOptions o = cuda_options(prec, /*workspace=*/0, true, path, kChunk);
   o.weight_grad_slices = 7;
-  return check_same_gradient(cfg, data, prec, cuda_backend(prec, /*workspace=*/1, true, path),
+  return check_same_gradient(cfg, data, prec, cuda_backend(prec, /*workspace=*/0, true, path, kChunk),
                              std::make_unique<cuda::CudaBackend>(o));
 }
 
