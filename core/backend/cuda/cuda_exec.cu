@@ -31,8 +31,9 @@ constexpr int kMaxLossBlocks = 1024;  // partial sums of the loss and of the gra
 struct Tiling {
   dim3 grid, block;
 };
-Tiling tiling(int w, size_t n, size_t max_blocks) {
-  const FeatureTiling t = siren::cuda::feature_tiling(w, n, max_blocks);
+// per_thread: features per thread (half storage's kernels: kHalfFeatures).
+Tiling tiling(int w, size_t n, size_t max_blocks, int per_thread = 1) {
+  const FeatureTiling t = siren::cuda::feature_tiling(w, n, max_blocks, per_thread);
   return {dim3(t.gx, t.gy), dim3(t.bx, t.by)};
 }
 
@@ -103,10 +104,43 @@ __device__ __forceinline__ double block_sum(double v) {
   return s[0];
 }
 
-// jet_kernels.h's batched_samples over this thread's samples.
-template <class Load, class Store>
+// jet_kernels.h's batched_samples over this thread's samples, B at a time.
+template <int B = kSampleBatch, class Load, class Store>
 __device__ __forceinline__ void sample_loop(size_t n, Load load, Store store) {
-  batched_samples(first_sample(), sample_stride(), n, load, store);
+  batched_samples<B>(first_sample(), sample_stride(), n, load, store);
+}
+
+// Half storage's kernels take kHalfFeatures consecutive features per thread (launch_geometry.h),
+// which share the index arithmetic and the loop: ncu on an H200 had them bound by instruction
+// issue (78% of the issue slots busy, DRAM at 35%; some 54 instructions per element for the
+// activation, 90 for the gradient sweep), not by their halved bytes. The FP32 kernels keep one.
+template <bool HALF>
+constexpr int kPerThread = HALF ? kHalfFeatures : 1;
+template <class T, int V>
+struct PerFeature {
+  T f[V];
+};
+// sample_loop over the features first, first + 1, ..., first + V - 1 below w: load(s, v) for
+// feature first + v, then store(s, v, loaded). kSampleBatch / V samples at a time keeps the loads in
+// flight per thread, and the registers that hold them, as with one feature.
+template <int V, class Load, class Store>
+__device__ __forceinline__ void features_sample_loop(size_t n, int first, int w, Load load, Store store) {
+  using In = decltype(load(size_t(0), 0));
+  static_assert(kSampleBatch % V == 0, "whole samples per batch");
+  sample_loop<kSampleBatch / V>(
+      n,
+      [&](size_t s) {
+        PerFeature<In, V> r{};
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+          if (V == 1 || first + v < w) r.f[v] = load(s, v);
+        return r;
+      },
+      [&](size_t s, const PerFeature<In, V>& r) {
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+          if (V == 1 || first + v < w) store(s, v, r.f[v]);
+      });
 }
 
 // ------------------------------------------------------------------------------- kernels
@@ -117,13 +151,16 @@ __device__ __forceinline__ void sample_loop(size_t n, Load load, Store store) {
 // occupancy step). Only the sine network's Value kernels come in halves (DeviceMlp's half_storage).
 template <int MODE, bool SINE, bool HALF>
 __global__ void __launch_bounds__(kThreads) act_forward_kernel(Stored<ActForward, HALF> a) {
-  const int i = feature();
-  if (i >= a.w) return;
   if constexpr (MODE == int(JetMode::Value)) {
-    sample_loop(
-        a.n, [&](size_t s) { return act_value_load(a, s, i); },
-        [&](size_t s, const ValueIn& in) { act_value_store<SINE>(a, s, i, in); });
+    constexpr int V = kPerThread<HALF>;
+    const int i = feature() * V;
+    if (i >= a.w) return;
+    features_sample_loop<V>(
+        a.n, i, a.w, [&](size_t s, int v) { return act_value_load(a, s, i + v); },
+        [&](size_t s, int v, const ValueIn& in) { act_value_store<SINE>(a, s, i + v, in); });
   } else {
+    const int i = feature();
+    if (i >= a.w) return;
     for (size_t s = first_sample(); s < a.n; s += sample_stride()) act_forward_at<MODE, SINE>(a, s, i);
   }
 }
@@ -148,12 +185,16 @@ __global__ void __launch_bounds__(kThreads) act_backward_kernel(ActBackward a, f
 
 template <int MODE, bool SINE, bool HALF>
 __global__ void __launch_bounds__(kThreads) first_forward_kernel(Stored<FirstLayer, HALF> a) {
-  const int i = feature();
+  constexpr int V = kPerThread<HALF>;
+  const int i = feature() * V;
   if (i >= a.w) return;
-  const FirstFeature f = first_feature(a, i);  // the thread's feature, for all its samples
-  sample_loop(
-      a.n, [&](size_t s) { return first_pre(a, s, f); },
-      [&](size_t s, const FirstPre& p) { first_forward_store<MODE, SINE>(a, s, i, p); });
+  FirstFeature f[V];  // the thread's features, for all its samples
+#pragma unroll
+  for (int v = 0; v < V; ++v)
+    if (V == 1 || i + v < a.w) f[v] = first_feature(a, i + v);
+  features_sample_loop<V>(
+      a.n, i, a.w, [&](size_t s, int v) { return first_pre(a, s, f[v]); },
+      [&](size_t s, int v, const FirstPre& p) { first_forward_store<MODE, SINE>(a, s, i + v, p); });
 }
 
 template <int MODE, bool SINE>
@@ -187,44 +228,51 @@ __global__ void __launch_bounds__(kThreads) first_backward_kernel(FirstLayer a, 
 // plain down kernel, as before the fused ends.
 template <RevOp OP, bool SINE, bool HALF>
 __global__ void __launch_bounds__(kThreads) rev_sweep_kernel(Stored<RevLayer, HALF> a) {
-  const int i = feature();
+  constexpr int V = kPerThread<HALF>;
+  const int i = feature() * V;
   if (i >= a.w) return;
-  sample_loop(
-      a.n, [&](size_t s) { return rev_load<OP>(a, s, i); },
-      [&](size_t s, const RevIn& in) {
+  features_sample_loop<V>(
+      a.n, i, a.w, [&](size_t s, int v) { return rev_load<OP>(a, s, i + v); },
+      [&](size_t s, int v, const RevIn& in) {
         if constexpr (OP == RevOp::Delta)
-          rev_delta_store<SINE>(a, s, i, in);
+          rev_delta_store<SINE>(a, s, i + v, in);
         else
-          (void)rev_up_store<SINE>(a, s, i, in);
+          (void)rev_up_store<SINE>(a, s, i + v, in);
       });
 }
 
 template <RevOp OP, bool SINE, int FUSE, bool HALF>
 __global__ void __launch_bounds__(kThreads) rev_reduce_kernel(Stored<RevLayer, HALF> a, float* partials) {
   constexpr int kSums = kRevMaxSums<OP, FUSE>;
+  constexpr int V = kPerThread<HALF>;
   __shared__ float shared[kThreads];
-  const int i = feature();
-  const bool live = i < a.w;
-  float acc[kSums] = {};
-  // A fused first layer's constants of the thread's feature, loaded once for all its samples.
-  FirstFeature ff;
-  if constexpr ((FUSE & kFuseFirst) != 0)
-    if (live) ff = first_feature(a.first, i);
-  if (live)
-    sample_loop(
-        a.n, [&](size_t s) { return rev_load<OP, FUSE>(a, s, i, (FUSE & kFuseFirst) ? &ff : nullptr); },
-        [&](size_t s, const RevIn& in) {
+  const int i = feature() * V;
+  float acc[V][kSums] = {};
+  // A fused first layer's constants of the thread's features, loaded once for all its samples.
+  FirstFeature ff[V];
+  if constexpr ((FUSE & kFuseFirst) != 0) {
+#pragma unroll
+    for (int v = 0; v < V; ++v)
+      if (i + v < a.w) ff[v] = first_feature(a.first, i + v);
+  }
+  if (i < a.w)
+    features_sample_loop<V>(
+        a.n, i, a.w,
+        [&](size_t s, int v) { return rev_load<OP, FUSE>(a, s, i + v, (FUSE & kFuseFirst) ? &ff[v] : nullptr); },
+        [&](size_t s, int v, const RevIn& in) {
           FeatureSums r;
           if constexpr (OP == RevOp::Up)
-            r = rev_up_store<SINE, FUSE>(a, s, i, in);
+            r = rev_up_store<SINE, FUSE>(a, s, i + v, in);
           else if constexpr (OP == RevOp::Turn)
-            r = rev_turn_store<SINE, FUSE>(a, s, i, in);
+            r = rev_turn_store<SINE, FUSE>(a, s, i + v, in);
           else
-            r = rev_down_store<SINE, FUSE>(a, s, i, in);
+            r = rev_down_store<SINE, FUSE>(a, s, i + v, in);
 #pragma unroll
-          for (int q = 0; q < kSums; ++q) acc[q] += r.v[q];
+          for (int q = 0; q < kSums; ++q) acc[v][q] += r.v[q];
         });
-  block_sums_to_partials(acc, rev_quantities<OP, FUSE>(a.d), shared, partials, a.w, i, live);
+#pragma unroll
+  for (int v = 0; v < V; ++v)
+    block_sums_to_partials(acc[v], rev_quantities<OP, FUSE>(a.d), shared, partials, a.w, i + v, i + v < a.w);
 }
 
 // The fused ends' sums over each sample's features (jet_kernels.h's rev_phi_store and
@@ -240,6 +288,30 @@ __device__ __forceinline__ float warp_sum(float v) {
 __device__ __forceinline__ size_t warp_index() { return (size_t(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp; }
 __device__ __forceinline__ size_t warp_count() { return size_t(gridDim.x) * blockDim.x / kWarp; }
 
+// A lane's features of one sample, kFeatureBatch at a time (batched_samples over the features):
+// load(i) for each, then store(i, loaded). V > 1 (half storage): the lane's features come in
+// groups of V consecutive ones (lane V, V + 1, ...; then 32 V further), which share the index
+// arithmetic as in features_sample_loop.
+template <int V, class Load, class Store>
+__device__ __forceinline__ void lane_features(int lane, int w, Load load, Store store) {
+  using In = decltype(load(0));
+  static_assert(kFeatureBatch % V == 0, "whole groups per batch");
+  batched_samples<kFeatureBatch / V>(
+      size_t(lane), kWarp, size_t((w + V - 1) / V),
+      [&](size_t g) {
+        PerFeature<In, V> r{};
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+          if (V == 1 || int(g) * V + v < w) r.f[v] = load(int(g) * V + v);
+        return r;
+      },
+      [&](size_t g, const PerFeature<In, V>& r) {
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+          if (V == 1 || int(g) * V + v < w) store(int(g) * V + v, r.f[v]);
+      });
+}
+
 template <bool SINE, int FUSE, bool HALF>
 __global__ void __launch_bounds__(kThreads) rev_phi_kernel(Stored<RevLayer, HALF> a, const float* out_bias,
                                                            float* out) {
@@ -249,9 +321,9 @@ __global__ void __launch_bounds__(kThreads) rev_phi_kernel(Stored<RevLayer, HALF
     float acc = 0.0f;
     // The lane's features in batches, their loads before the delta stores (which they would wait
     // for otherwise: the pointers may alias).
-    batched_samples<kFeatureBatch>(
-        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
-        [&](size_t i, const RevIn& in) { acc += rev_phi_store<SINE, FUSE>(a, s, int(i), in); });
+    lane_features<kPerThread<HALF>>(
+        lane, a.w, [&](int i) { return rev_load<RevOp::Delta, FUSE>(a, s, i); },
+        [&](int i, const RevIn& in) { acc += rev_phi_store<SINE, FUSE>(a, s, i, in); });
     acc = warp_sum(acc);
     if (lane == 0) out[s * size_t(1 + a.d)] = acc + b;
   }
@@ -262,10 +334,10 @@ __global__ void __launch_bounds__(kThreads) rev_grad_phi_kernel(Stored<RevLayer,
   const int lane = int(threadIdx.x % kWarp);
   for (size_t s = warp_index(); s < a.n; s += warp_count()) {
     float acc[kMaxInDim] = {};
-    batched_samples<kFeatureBatch>(
-        size_t(lane), kWarp, size_t(a.w), [&](size_t i) { return rev_load<RevOp::Delta, FUSE>(a, s, int(i)); },
-        [&](size_t i, const RevIn& in) {
-          const FeatureSums r = rev_grad_phi_terms<SINE>(a, int(i), in);
+    lane_features<kPerThread<HALF>>(
+        lane, a.w, [&](int i) { return rev_load<RevOp::Delta, FUSE>(a, s, i); },
+        [&](int i, const RevIn& in) {
+          const FeatureSums r = rev_grad_phi_terms<SINE>(a, i, in);
 #pragma unroll
           for (int k = 0; k < kMaxInDim; ++k) acc[k] += r.v[k];
         });
@@ -596,7 +668,7 @@ void CudaExec::encode(JetMode mode, const Encode& a) {
 }
 
 void CudaExec::first_forward(JetMode mode, const FirstLayer& a) {
-  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_), a.half ? kHalfFeatures : 1);
   const bool sine = a.act == Activation::Sine;
   if (a.half) {
     check_half(mode == JetMode::Value && sine, "first layer");
@@ -620,7 +692,7 @@ void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTar
 }
 
 void CudaExec::act_forward(JetMode mode, const ActForward& a) {
-  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_));
+  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_), a.half ? kHalfFeatures : 1);
   const bool sine = a.act == Activation::Sine;
   if (a.half) {
     check_half(mode == JetMode::Value && sine, "activation");
@@ -671,13 +743,13 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
     if constexpr ((OP == RevOp::Turn) != ((FUSE & kFuseOutput) != 0)) {
       (void)name;  // check_rev_op has thrown: up or down on a fused output layer, or a turn elsewhere
     } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
-      const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_));
+      const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_), a.half ? kHalfFeatures : 1);
       by_storage(a.half, sine, what, [&](auto s, auto h) {
         rev_sweep_kernel<OP, decltype(s)::value, decltype(h)::value><<<tl.grid, tl.block, 0, stream_>>>(a);
       });
       launched(name);
     } else {
-      const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_));
+      const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_), a.half ? kHalfFeatures : 1);
       by_storage(a.half, sine, what, [&](auto s, auto h) {
         rev_reduce_kernel<OP, decltype(s)::value, FUSE, decltype(h)::value>
             <<<tl.grid, tl.block, 0, stream_>>>(a, partials_);

@@ -31,6 +31,18 @@ inline FeatureTiling feature_tiling(int w, size_t n, size_t max_blocks) {
   return {gx, unsigned(gy), unsigned(bx), unsigned(by)};
 }
 
+// Half storage's kernels run kHalfFeatures consecutive features per thread (cuda_exec.cu): thread x
+// of the tiling of ceil(w / per_thread) feature groups takes features per_thread x .. per_thread x +
+// per_thread - 1. Its grid.y is held to the one-feature tiling's, whose partials the reductions'
+// scratch is sized for (reduce_partials, which the host emulation audits).
+constexpr int kHalfFeatures = 2;
+inline FeatureTiling feature_tiling(int w, size_t n, size_t max_blocks, int per_thread) {
+  if (per_thread <= 1) return feature_tiling(w, n, max_blocks);
+  FeatureTiling t = feature_tiling((w + per_thread - 1) / per_thread, n, max_blocks);
+  t.gy = std::min(t.gy, feature_tiling(w, n, max_blocks).gy);
+  return t;
+}
+
 // Grid caps: reductions keep their partials few (8 blocks per SM), elementwise kernels fill the GPU.
 inline size_t reduce_cap(int sm_count) { return std::min<size_t>(kMaxReduceBlocks, size_t(std::max(sm_count, 1)) * 8); }
 inline size_t elementwise_cap(int sm_count) { return size_t(std::max(sm_count, 1)) * 32; }

@@ -752,6 +752,14 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("half-storage/evaluate/sine/3d", [](Precision p) {
       return check_evaluate(one_output(Activation::Sine, 3), 3001, p, Path::Half);
     });
+    // Its kernels take two features per thread: a width of 37 leaves the last pair half empty; at
+    // 320 the pairs fit one block of 160 threads (one feature per thread took two blocks).
+    v.emplace_back("half-storage/gradient/sine/3d-37", [](Precision p) {
+      return check_gradient(one_output(Activation::Sine, 3, 37), 1501, p, Path::Half);
+    });
+    v.emplace_back("half-storage/gradient/sine/2d-320", [](Precision p) {
+      return check_gradient(one_output(Activation::Sine, 2, 320), 1501, p, Path::Half);
+    });
     v.emplace_back("half-storage/adam/sine/3d", [](Precision p) {
       return check_adam(one_output(Activation::Sine, 3), LossKind::Gradient, 1.0f, p, Path::Half);
     });

@@ -984,6 +984,31 @@ TEST(EmulationGeometry, ReductionPartialsFitTheBackendsScratch) {
   }
 }
 
+// Half storage's tiling, kHalfFeatures features per thread: its threads cover every feature of the
+// width (the last group may be partial: odd widths, a width past one block), and its grid.y, the
+// reductions' partial blocks, never exceeds the one-feature tiling's, for which the scratch is
+// sized (at 320 features the groups fit one block of 160 threads where single features took two
+// blocks: unheld, grid.y would double past the scratch).
+TEST(EmulationGeometry, FeatureGroupsCoverTheWidthWithinTheScratchsBlocks) {
+  for (int w : {1, 2, 3, 31, 64, 100, 255, 256, 320, 513})
+    for (size_t n : {size_t(1), size_t(1000), size_t(400000), size_t(1) << 30})
+      for (int sms : {1, 132, 1000})
+        for (size_t cap : {cuda::reduce_cap(sms), cuda::elementwise_cap(sms)}) {
+          const cuda::FeatureTiling one = cuda::feature_tiling(w, n, cap);
+          const cuda::FeatureTiling t = cuda::feature_tiling(w, n, cap, cuda::kHalfFeatures);
+          const std::string at = std::to_string(w) + " features, " + std::to_string(n) + " samples";
+          EXPECT_GE(size_t(t.gx) * t.bx * size_t(cuda::kHalfFeatures), size_t(w)) << at;
+          EXPECT_LT(size_t(t.gx - 1) * t.bx * size_t(cuda::kHalfFeatures), size_t(w)) << at << ": no idle block";
+          EXPECT_LE(t.gy, one.gy) << at;
+          EXPECT_LE(t.bx * t.by, unsigned(cuda::kThreads)) << at << ": the kernels' launch bound";
+          EXPECT_EQ(t.bx % 32, 0u) << at << ": whole warps";
+          EXPECT_EQ(cuda::feature_tiling(w, n, cap, 1).gy, one.gy) << at;
+        }
+  const cuda::FeatureTiling wide = cuda::feature_tiling(320, size_t(1) << 30, cuda::reduce_cap(132), 2);
+  EXPECT_EQ(wide.gx, 1u);
+  EXPECT_EQ(wide.gy, cuda::feature_tiling(320, size_t(1) << 30, cuda::reduce_cap(132)).gy);
+}
+
 // batched_samples (the one-row kernels' loop: a batch's loads before its stores) visits the samples
 // of one thread exactly as the one-at-a-time loop, loads before stores included, for strides,
 // first samples and counts that leave partial batches.
