@@ -340,7 +340,7 @@ int main(int argc, char** argv) {
         // The floor of the formulation that ran (the reverse path does half the GEMM work).
         const size_t evaluated = c.loss == LossKind::Sdf ? 2 * c.points : c.points;
         const double flops = cuda::train_gemm_flops(be.options(), c.net, loss_jet_mode(c.loss), evaluated);
-        const double floor_ms = flops / (p == Precision::Tf32 ? tf32 : fp32) * 1e3;
+        const double floor_ms = flops / (p == Precision::Fp32 ? fp32 : tf32) * 1e3;
         std::printf("%-16s %-9s %8zu %10.3f %8.1f %10.3f %10.2f %8d %.4g -> %.4g%s\n", name.c_str(), to_string(p),
                     evaluated, t.ms, flops * 1e-9, floor_ms, t.ms / floor_ms, t.steps, t.loss_first, t.loss_last,
                     t.graph ? "" : " (no CUDA graph)");

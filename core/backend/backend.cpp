@@ -31,10 +31,18 @@ std::optional<BackendKind> parse_backend_kind(std::string_view name) {
 std::optional<Precision> parse_precision(std::string_view name) {
   if (name == "fp32") return Precision::Fp32;
   if (name == "tf32") return Precision::Tf32;
+  if (name == "fp16") return Precision::Fp16;
   return std::nullopt;
 }
 
-const char* to_string(Precision p) { return p == Precision::Tf32 ? "tf32" : "fp32"; }
+const char* to_string(Precision p) {
+  switch (p) {
+    case Precision::Tf32: return "tf32";
+    case Precision::Fp16: return "fp16";
+    case Precision::Fp32: break;
+  }
+  return "fp32";
+}
 
 std::unique_ptr<Backend> create_backend(BackendKind kind, std::string* notice) {
   return create_backend(kind, BackendOptions{}, notice);

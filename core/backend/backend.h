@@ -65,10 +65,14 @@ enum class BackendKind { Auto, Cpu, Cuda };
 std::optional<BackendKind> parse_backend_kind(std::string_view name);
 
 // Arithmetic of the GPU's large matrix products: FP32 (the default) or TF32 tensor cores (faster,
-// about 1e-3 relative; the CUDA backend keeps the first and the last layer in FP32). The CPU
+// about 1e-3 relative; the CUDA backend keeps the first and the last layer in FP32). Fp16: TF32's,
+// and where the CUDA backend has 16-bit storage (the reverse path of a one-output SIREN: SDF fits
+// and normals, one-channel gradient supervision) the hidden buffers in IEEE halves and their
+// products on FP16 tensor cores with FP32 accumulation: the SDF step moves about half the bytes,
+// with TF32's gradient error (bench/storage_precision.py; 1.6x TF32's step on an H200). The CPU
 // backend always computes in FP32 and ignores it.
-enum class Precision { Fp32, Tf32 };
-std::optional<Precision> parse_precision(std::string_view name);  // "fp32", "tf32"
+enum class Precision { Fp32, Tf32, Fp16 };
+std::optional<Precision> parse_precision(std::string_view name);  // "fp32", "tf32", "fp16"
 const char* to_string(Precision p);
 
 // Settings of a backend that are chosen once, with it.

@@ -125,7 +125,7 @@ TEST(Cli, BadOptionsAreRejected) {
   expect_clean_failure(run("fit image " + kCamera + " --lr -1"), "--lr");
   expect_clean_failure(run("render x.safetensors --field curl --out y.png"), "curl");
   expect_clean_failure(run("frobnicate"), "subcommand");
-  expect_clean_failure(run("fit image " + kCamera + " --precision fp16"), "fp16");
+  expect_clean_failure(run("fit image " + kCamera + " --precision bf16"), "bf16");
 }
 
 // A sphere of radius 2 around (1, 2, 3) as an .xyz point cloud.
@@ -180,6 +180,13 @@ TEST(Cli, FirstOmegaAndPrecisionReachModelAndReport) {
   EXPECT_EQ(m.config.omega0, 30.0f);
   std::ifstream rf(report);
   EXPECT_EQ(nlohmann::json::parse(rf)["precision"], "fp32");
+
+  // fp16 is accepted and named in the CPU's notice; an unknown precision is refused by name.
+  const Result half = run("fit sdf " + sphere_xyz() + " --hidden 8 --layers 1 --steps 2 --points 100 --backend cpu"
+                          " --precision fp16");
+  ASSERT_EQ(half.status, 0) << half.output;
+  EXPECT_NE(half.output.find("--precision fp16 applies to the GPU only"), std::string::npos) << half.output;
+  expect_clean_failure(run("fit sdf " + sphere_xyz() + " --steps 2 --backend cpu --precision bf16"), "bf16");
 }
 
 TEST(Cli, SdfInputsAndModelsThatAreNotShapes) {

@@ -274,7 +274,10 @@ std::string describe(const DeviceInfo& d, Precision precision) {
   std::snprintf(buf, sizeof buf, "%s (sm_%d%d, %d SMs, %.1f GiB; driver %s, cuBLAS %d.%d.%d, %s)", d.name.c_str(),
                 d.cc_major, d.cc_minor, d.sm_count, double(d.total_memory) / double(1ull << 30),
                 version_text(d.driver).c_str(), d.cublas_version / 10000, d.cublas_version / 100 % 100,
-                d.cublas_version % 100, precision == Precision::Tf32 ? "TF32 GEMMs" : "FP32");
+                d.cublas_version % 100,
+                precision == Precision::Tf32   ? "TF32 GEMMs"
+                : precision == Precision::Fp16 ? "TF32 GEMMs, FP16 storage where it applies"
+                                               : "FP32");
   return buf;
 }
 
@@ -283,11 +286,14 @@ DeviceMlp device_mlp(const CudaOptions& options, const NetworkConfig& config, Je
   const bool reverse = uses_reverse_gradient(options, config, mode);
   return DeviceMlp(config, mode,
                    MlpPlan()
-                       .with_tf32(options.precision == Precision::Tf32)
+                       .with_tf32(options.precision != Precision::Fp32)
                        .with_reverse(reverse)
                        .with_fused_ends(reverse ? options.reverse_fused_ends : options.fused_value_output)
                        .with_weight_grad_slices(options.weight_grad_slices)
-                       .with_half_storage(options.half_storage));
+                       // Fp16 yields to the sliced weight gradients (an experiment), which the
+                       // explicit half_storage refuses to combine with.
+                       .with_half_storage(options.half_storage ||
+                                          (options.precision == Precision::Fp16 && options.weight_grad_slices <= 1)));
 }
 
 // Samples per chunk for a budget of bytes: at least kMinChunkSamples, at most what the work needs
@@ -513,6 +519,7 @@ class CudaTrainer final : public Trainer {
     return latest_;
   }
   bool graphed() const { return graph_ != nullptr; }
+  bool half_storage() const { return mlp_.half_storage(); }
   size_t chunk_capacity() const { return capacity_; }
   std::vector<OpTime> profile() {
     if (!profiler_) throw Error("op_profile: the trainer was not made with CudaOptions::profile_ops");
@@ -864,6 +871,11 @@ double train_gemm_flops(const CudaOptions& options, const NetworkConfig& config,
 bool uses_graph(const Trainer& trainer) {
   const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
   return t && t->graphed();
+}
+
+bool uses_half_storage(const Trainer& trainer) {
+  const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
+  return t && t->half_storage();
 }
 
 size_t chunk_capacity(const Trainer& trainer) {

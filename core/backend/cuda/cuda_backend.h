@@ -70,8 +70,9 @@ struct CudaOptions {
   // The reverse path's hidden buffers in IEEE halves and its hidden GEMMs on FP16 tensor cores with
   // FP32 accumulation (DeviceMlp's half_storage; one-output SIRENs, with fused ends): the SDF step
   // moves about half the bytes, with TF32's mantissa and, in bench/storage_precision.py, the same
-  // gradient error. evaluate()'s passes on that path (SDF views, normals) store halves too. An
-  // experiment until timed on a GPU; siren_bench_cuda's sdf-half row measures it. Not with
+  // gradient error. evaluate()'s passes on that path (SDF views, normals) store halves too. On an
+  // H200 (bench/RESULTS.md): the SDF step 7.2 ms against TF32's 11.6. Precision::Fp16 turns it on;
+  // this flag also with FP32's other products (siren_bench_cuda's sdf-half row). Not with
   // weight_grad_slices.
   bool half_storage = false;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
@@ -137,6 +138,9 @@ std::vector<OpTime> op_profile(Trainer& trainer);
 
 // Whether a trainer captured its step in a CUDA graph (for tests and benchmarks).
 bool uses_graph(const Trainer& trainer);
+// Whether a trainer's hidden buffers are IEEE halves (CudaOptions::half_storage or Precision::Fp16,
+// where its network and loss take the fused reverse path); false for any other trainer.
+bool uses_half_storage(const Trainer& trainer);
 // The samples per chunk of a trainer's steps (CudaOptions::max_chunk_samples, the workspace); 0
 // before its first batch. Throws siren::Error for any other trainer.
 size_t chunk_capacity(const Trainer& trainer);

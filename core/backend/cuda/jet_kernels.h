@@ -229,22 +229,23 @@ struct Derivs {
 
 // sin and cos for half storage's kernels, whose results are rounded to 11 bits: the hardware's
 // approximations (MUFU, __sincosf: at most 2^-21.4 absolute error on [-pi, pi]) after an explicit
-// reduction to that range by a two-part 2 pi (exact products in the FMAs; below 2^-22 over
-// |x| <= 2^16), some 6 instructions for the accurate sincosf's 30-odd. Profiled on an H200, half
-// storage's elementwise kernels had run no faster than the FP32 ones on half the bytes: they are
-// bound by instructions, not by memory. Beyond 2^16 radians (no hidden layer comes near), and on
-// the host, the accurate functions.
+// reduction to about that range by a two-part 2 pi, some 6 instructions for the accurate sincosf's
+// 30-odd. Profiled on an H200, half storage's elementwise kernels had run no faster than the FP32
+// ones on half the bytes: they are bound by instructions, not by memory. The reduction is exact
+// but for one rounding (k 2 pi_hi is exact inside the FMA) up to |x| = 2^22 radians, where k may
+// be off by one at a half turn (|r| a little over pi, still in MUFU's accurate range): about 2^-20
+// in all. No hidden layer comes near (w0 z in the hundreds); past it the result stays a bounded
+// approximation, and NaN and infinity give NaN. No branch to the accurate function: it cost the
+// kernels their straight-line code. On the host (the emulation), the accurate functions.
 SIREN_HD void sin_cos_fast(float x, float& s, float& c) {
 #if defined(__CUDA_ARCH__)
-  if (fabsf(x) <= 65536.0f) {
-    constexpr float kTwoPiHi = 6.2831854820251465f, kTwoPiLo = -1.7484555314695172e-07f, kTurns = 0.15915493667125702f;
-    const float k = rintf(x * kTurns);
-    const float r = fmaf(-k, kTwoPiLo, fmaf(-k, kTwoPiHi, x));
-    __sincosf(r, &s, &c);
-    return;
-  }
-#endif
+  constexpr float kTwoPiHi = 6.2831854820251465f, kTwoPiLo = -1.7484555314695172e-07f, kTurns = 0.15915493667125702f;
+  const float k = rintf(x * kTurns);
+  const float r = fmaf(-k, kTwoPiLo, fmaf(-k, kTwoPiHi, x));
+  __sincosf(r, &s, &c);
+#else
   sin_cos(x, s, c);
+#endif
 }
 
 template <bool FAST = false>

@@ -154,20 +154,24 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
 // its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends); FusedValue: the
 // defaults with the jets path's output layer fused in Value passes (CudaOptions::fused_value_output);
 // Half: the fused reverse path with its hidden buffers in halves (CudaOptions::half_storage).
-enum class Path { Jets, Reverse, Fused, FusedValue, Half };
+// Half: CudaOptions::half_storage with the check's precision; Fp16: Precision::Fp16 (TF32 and half
+// storage where it applies), whatever the check's precision.
+enum class Path { Jets, Reverse, Fused, FusedValue, Half, Fp16 };
 
 // Half storage rounds to 10-bit mantissas as TF32 does, whatever the precision asked for.
-double check_tolerance(Precision prec, Path path) { return tolerance(path == Path::Half ? Precision::Tf32 : prec); }
+double check_tolerance(Precision prec, Path path) {
+  return tolerance(path == Path::Half || path == Path::Fp16 ? Precision::Tf32 : prec);
+}
 
 cuda::CudaOptions cuda_options(Precision p, size_t workspace = 0, bool graphs = true, Path path = Path::Jets,
                                size_t max_chunk = 0) {
   cuda::CudaOptions o;
-  o.precision = p;
+  o.precision = path == Path::Fp16 ? Precision::Fp16 : p;
   o.workspace_bytes = workspace;
   o.max_chunk_samples = max_chunk;
   o.graphs = graphs;
   o.reverse_mode_gradient = path != Path::Jets;
-  o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue || path == Path::Half;
+  o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue || path == Path::Half || path == Path::Fp16;
   o.fused_value_output = path == Path::FusedValue;
   o.half_storage = path == Path::Half;
   return o;
@@ -591,6 +595,24 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
                              cuda_backend(prec, /*workspace=*/1, true, Path::Fused));
 }
 
+// Precision::Fp16 is TF32 with half storage where the fused reverse path has it: an SDF trainer
+// stores halves, a plain image fit (the jets path) does not, nor an SDF trainer under TF32.
+Result check_fp16_stores_halves() {
+  Report r;
+  const NetworkConfig sdf = sdf_network(), image = small_network(Activation::Sine, 2);
+  auto sdf_data = sphere_data(2000, true);
+  auto image_data = make_data(2, 3, LossKind::Value, 1000, 13);
+  auto fp16 = cuda_backend(Precision::Tf32, 0, true, Path::Fp16);
+  auto tf32 = cuda_backend(Precision::Tf32, 0, true, Path::Fused);
+  if (!cuda::uses_half_storage(*fp16->make_trainer(sdf, init_parameters(sdf, 3), AdamConfig{}, sdf_data, 500, 1)))
+    r.fail("an SDF trainer under fp16 stores floats");
+  if (cuda::uses_half_storage(*fp16->make_trainer(image, init_parameters(image, 3), AdamConfig{}, image_data, 0, 0)))
+    r.fail("a plain fit under fp16 stores halves");
+  if (cuda::uses_half_storage(*tf32->make_trainer(sdf, init_parameters(sdf, 3), AdamConfig{}, sdf_data, 500, 1)))
+    r.fail("an SDF trainer under tf32 stores halves");
+  return r.result();
+}
+
 // Sliced weight gradients (CudaOptions::weight_grad_slices) against one product each: 7 slices of a
 // chunk's 256 samples (or rows of jets) leave some over (32 of 256), which go in apart.
 Result check_sliced_weight_grads(const NetworkConfig& cfg, const std::shared_ptr<TrainingData>& data, Path path,
@@ -763,6 +785,10 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("half-storage/adam/sine/3d", [](Precision p) {
       return check_adam(one_output(Activation::Sine, 3), LossKind::Gradient, 1.0f, p, Path::Half);
     });
+    // --precision fp16: half storage where it applies, the SDF gradient and fit at TF32's tolerance.
+    v.emplace_back("precision-fp16/stores-halves", [](Precision) { return check_fp16_stores_halves(); });
+    v.emplace_back("precision-fp16/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, Path::Fp16); });
+    v.emplace_back("precision-fp16/sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p, Path::Fp16); });
     // Sliced weight gradients on the jets (the reference network, value and Laplacian losses) and
     // on the reverse path with its fused ends (SDF).
     v.emplace_back("sliced-weight-grads/reference/value", [](Precision p) {
@@ -788,7 +814,7 @@ std::string unavailable_reason() {
   return a.usable ? std::string() : a.reason;
 }
 
-double tolerance(Precision precision) { return precision == Precision::Tf32 ? 2e-3 : 1e-5; }
+double tolerance(Precision precision) { return precision == Precision::Fp32 ? 1e-5 : 2e-3; }
 
 std::vector<std::string> names() {
   std::vector<std::string> out;

@@ -78,8 +78,10 @@ TEST(CudaAvailability, AutoFallsBackWithAReasonOrPicksTheGpu) {
 TEST(CudaAvailability, PrecisionNamesParse) {
   EXPECT_EQ(parse_precision("fp32"), Precision::Fp32);
   EXPECT_EQ(parse_precision("tf32"), Precision::Tf32);
-  EXPECT_FALSE(parse_precision("fp16"));
-  EXPECT_STREQ(to_string(Precision::Tf32), "tf32");
+  EXPECT_EQ(parse_precision("fp16"), Precision::Fp16);
+  EXPECT_FALSE(parse_precision("bf16"));
+  EXPECT_FALSE(parse_precision("FP16"));
+  for (Precision p : {Precision::Fp32, Precision::Tf32, Precision::Fp16}) EXPECT_EQ(parse_precision(to_string(p)), p);
 }
 
 }  // namespace
