@@ -92,9 +92,20 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_p
   std::fprintf(stderr, "%s: %s on %zu samples, %s backend: %s\n", task.name().c_str(), cfg.describe().c_str(),
                task.training_data()->count, m.backend->name().c_str(), m.backend->device().c_str());
   ProgressBar bar;
-  const FitResult fit = run_fit(*trainer, uint64_t(opt.steps), [&](const FitProgress& p) {
-    bar.update(p, task.psnr_from_loss(p.loss));
-  });
+  FitResult fit;
+  try {
+    fit = run_fit(*trainer, uint64_t(opt.steps), [&](const FitProgress& p) {
+      bar.update(p, task.psnr_from_loss(p.loss));
+    });
+  } catch (const Error& e) {
+    // 16-bit storage has a fixed adjoint scale (no dynamic loss scaling yet): an overflow there
+    // looks like a divergence, which a smaller learning rate does not cure.
+    if (opt.precision == "fp16" && m.backend->name() == "cuda")
+      throw Error(std::string(e.what()) +
+                  "; or, where --precision fp16 stores 16-bit buffers (SDF and one-channel gradient fits), "
+                  "one of them overflowed: try --precision tf32");
+    throw;
+  }
   bar.finish();
   m.params = trainer->parameters();
   Metrics metrics = task.evaluate(*m.backend, cfg, m.params);
