@@ -1,7 +1,7 @@
 // siren_bench_cuda: ms per training step of the CUDA backend on the benchmark configurations of
 // bench/torch_reference.py, without Google Benchmark (scripts/gpu-check runs it on GPU machines):
 //   plain      2 -> 256x4 -> 3 on 65,536 points (a 256x256 grid), value loss
-//   plain-fused  the same with the output layer fused (CudaOptions::fused_value_output), same run.
+//   plain-unfused  the same with the output layer as GEMMs (CudaOptions::fused_value_output off), same run.
 //   gradient   same, supervised on the 2 x 3 input partials (jets: 3 rows per point)
 //   laplacian  same, supervised on the 3 Laplacians (jets: 4 rows per point)
 //   sdf        3 -> 256x4 -> 1, the reference's SDF loss (LossKind::Sdf) on 200,000 surface points of a
@@ -23,7 +23,7 @@
 // eager steps with an event after every kernel and GEMM and prints where the step's time goes
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
-// usage: siren_bench_cuda [--modes plain,plain-fused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,sdf-half]
+// usage: siren_bench_cuda [--modes plain,plain-unfused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,sdf-half]
 //                         [--precision fp32|tf32|both]
 //                         [--sdf-chunk-samples N1,N2,...] [--weight-grad-slices S1,S2,...] [--min-seconds S]
 //                         [--warmup N] [--json FILE] [--no-evaluate] [--profile]
@@ -76,7 +76,7 @@ Config make_config(const std::string& mode) {
   } else {
     c.net.in_dim = 2;
     c.net.out_dim = 3;
-    c.loss = mode == "plain" || mode == "plain-fused" ? LossKind::Value
+    c.loss = mode == "plain" || mode == "plain-unfused" ? LossKind::Value
              : mode == "gradient"                     ? LossKind::Gradient
                                                       : LossKind::Laplacian;
     c.points = 65536;
@@ -185,7 +185,7 @@ std::vector<std::string> split(const std::string& s) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: siren_bench_cuda [--modes plain,plain-fused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,"
+               "usage: siren_bench_cuda [--modes plain,plain-unfused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,"
                "sdf-half]\n"
                "                        [--precision fp32|tf32|both] [--sdf-chunk-samples N1,N2,...]\n"
                "                        [--weight-grad-slices S1,S2,...] [--min-seconds S] [--warmup N]\n"
@@ -196,7 +196,7 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<std::string> all_modes = {"plain",       "plain-fused", "gradient", "laplacian", "sdf",
+  const std::vector<std::string> all_modes = {"plain",       "plain-unfused", "gradient", "laplacian", "sdf",
                                               "sdf-unfused", "sdf-jets",    "sdf-half"};
   std::vector<std::string> modes = all_modes;
   std::vector<Precision> precisions = {Precision::Fp32, Precision::Tf32};
@@ -297,12 +297,12 @@ int main(int argc, char** argv) {
     for (Precision p : precisions) {
       // One backend per formulation the rows ask for, made when first needed: the defaults;
       // sdf-jets, gradient jets instead of reverse mode; sdf-unfused, reverse mode without its fused
-      // ends; plain-fused, the jets' fused output layer; sdf-half, half storage; each with a chunk
+      // ends; plain-unfused, the jets' output layer as GEMMs; sdf-half, half storage; each with a chunk
       // cap or sliced weight gradients where a row has them.
       std::map<std::string, std::unique_ptr<cuda::CudaBackend>> backends;
       auto backend_for = [&](const std::string& mode, size_t chunk = 0, int slices = 0) -> cuda::CudaBackend& {
         const std::string path =
-            mode == "sdf-jets" || mode == "sdf-unfused" || mode == "plain-fused" || mode == "sdf-half" ? mode
+            mode == "sdf-jets" || mode == "sdf-unfused" || mode == "plain-unfused" || mode == "sdf-half" ? mode
                                                                                                        : "default";
         std::unique_ptr<cuda::CudaBackend>& be =
             backends[path + "@" + std::to_string(chunk) + "/" + std::to_string(slices)];
@@ -311,7 +311,7 @@ int main(int argc, char** argv) {
           o.precision = p;
           o.reverse_mode_gradient = path != "sdf-jets";
           if (path == "sdf-unfused") o.reverse_fused_ends = false;
-          if (path == "plain-fused") o.fused_value_output = true;
+          if (path == "plain-unfused") o.fused_value_output = false;
           if (path == "sdf-half") o.half_storage = true;
           o.max_chunk_samples = chunk;
           o.weight_grad_slices = slices;
@@ -384,11 +384,11 @@ int main(int argc, char** argv) {
         }
       }
       if (evaluate) {
-        // value-fused: with the jets' fused output layer (CudaOptions::fused_value_output).
-        for (const char* name : {"value", "value-fused", "laplacian"}) {
+        // value-unfused: the jets' output layer as GEMMs (CudaOptions::fused_value_output off).
+        for (const char* name : {"value", "value-unfused", "laplacian"}) {
           const std::string nm = name;
           const JetMode jm = nm == "laplacian" ? JetMode::Laplacian : JetMode::Value;
-          const double ms = time_evaluate(backend_for(nm == "value-fused" ? "plain-fused" : "plain"), jm);
+          const double ms = time_evaluate(backend_for(nm == "value-unfused" ? "plain-unfused" : "plain"), jm);
           std::printf("evaluate 256x256 %s (%s, with host copies): %.3f ms\n", name, to_string(p), ms);
           out["evaluate"].push_back({{"mode", name}, {"precision", to_string(p)}, {"ms", ms}});
           save();

@@ -57,10 +57,11 @@ struct CudaOptions {
   bool reverse_fused_ends = true;
   // Value passes on the jets path (plain fitting, evaluate()'s views) with the output layer beside
   // the last hidden layer's activation (DeviceMlp's fused_ends there: no output GEMMs, no h of that
-  // layer), for networks of 1-4 outputs and a hidden layer with a stored z. Off until timed on a GPU:
-  // plain fitting spent 148 us of its 1.19 ms TF32 step (H200, 65,536 points) in the output layer's
-  // narrow GEMMs and bias kernels; siren_bench_cuda's plain-fused row measures it.
-  bool fused_value_output = false;
+  // layer), for networks of 1-4 outputs and a hidden layer with a stored z. On an H200 (65,536
+  // points, bench/RESULTS.md) the plain step 1.08 -> 1.03 ms in TF32 and 2.33 -> 2.27 in FP32, and a
+  // 256x256 view's evaluate 0.76 -> 0.74 ms; false: the output layer as GEMMs (siren_bench_cuda's
+  // plain-unfused row).
+  bool fused_value_output = true;
   // Each weight gradient's product over the samples as this many products over slices of them,
   // summed in a fixed order (DeviceMlp's weight_grad_slices; 0: one product). The same gradient up
   // to the order of float sums. An experiment: the weight-gradient GEMMs ran at 66% of the copy rate
@@ -71,7 +72,7 @@ struct CudaOptions {
   // FP32 accumulation (DeviceMlp's half_storage; one-output SIRENs, with fused ends): the SDF step
   // moves about half the bytes, with TF32's mantissa and, in bench/storage_precision.py, the same
   // gradient error. evaluate()'s passes on that path (SDF views, normals) store halves too. On an
-  // H200 (bench/RESULTS.md): the SDF step 7.2 ms against TF32's 11.6. Precision::Fp16 turns it on;
+  // H200 (bench/RESULTS.md): the SDF step 6.92 ms against TF32's 11.57. Precision::Fp16 turns it on;
   // this flag also with FP32's other products (siren_bench_cuda's sdf-half row). Not with
   // weight_grad_slices.
   bool half_storage = false;
