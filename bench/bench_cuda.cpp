@@ -24,7 +24,7 @@
 // (CudaOptions::profile_ops), and the device-to-device copy rate is measured as the memory's floor.
 //
 // usage: siren_bench_cuda [--modes plain,plain-unfused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,sdf-half]
-//                         [--precision fp32|tf32|both]
+//                         [--precision fp32|tf32|fp16|both]   (both: fp32 and tf32, the default)
 //                         [--sdf-chunk-samples N1,N2,...] [--weight-grad-slices S1,S2,...] [--min-seconds S]
 //                         [--warmup N] [--json FILE] [--no-evaluate] [--profile]
 #include <algorithm>
@@ -187,7 +187,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: siren_bench_cuda [--modes plain,plain-unfused,gradient,laplacian,sdf,sdf-unfused,sdf-jets,"
                "sdf-half]\n"
-               "                        [--precision fp32|tf32|both] [--sdf-chunk-samples N1,N2,...]\n"
+               "                        [--precision fp32|tf32|fp16|both] [--sdf-chunk-samples N1,N2,...]\n"
                "                        [--weight-grad-slices S1,S2,...] [--min-seconds S] [--warmup N]\n"
                "                        [--json FILE] [--no-evaluate] [--profile]\n");
   return 2;

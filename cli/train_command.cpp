@@ -1,6 +1,7 @@
 #include "cli/train_command.h"
 
 #include <cstdio>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "cli/progress_bar.h"
@@ -100,7 +101,8 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_p
   } catch (const Error& e) {
     // 16-bit storage has a fixed adjoint scale (no dynamic loss scaling yet): an overflow there
     // looks like a divergence, which a smaller learning rate does not cure.
-    if (opt.precision == "fp16" && m.backend->name() == "cuda")
+    if (opt.precision == "fp16" && m.backend->name() == "cuda" &&
+        std::string(e.what()).find("diverged") != std::string::npos)
       throw Error(std::string(e.what()) +
                   "; or, where --precision fp16 stores 16-bit buffers (SDF and one-channel gradient fits), "
                   "one of them overflowed: try --precision tf32");

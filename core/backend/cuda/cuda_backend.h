@@ -72,9 +72,10 @@ struct CudaOptions {
   // FP32 accumulation (DeviceMlp's half_storage; one-output SIRENs, with fused ends): the SDF step
   // moves about half the bytes, with TF32's mantissa and, in bench/storage_precision.py, the same
   // gradient error. evaluate()'s passes on that path (SDF views, normals) store halves too. On an
-  // H200 (bench/RESULTS.md): the SDF step 6.92 ms against TF32's 11.57. Precision::Fp16 turns it on;
-  // this flag also with FP32's other products (siren_bench_cuda's sdf-half row). Not with
-  // weight_grad_slices.
+  // H200 (bench/RESULTS.md): the SDF step 6.92 ms against TF32's 11.57. Precision::Fp16 turns it on
+  // (with TF32 elsewhere); this flag turns it on under any precision, and where it applies the
+  // arithmetic is the same either way (no TF32 product is left on that path). siren_bench_cuda's
+  // sdf-half row. Not with weight_grad_slices.
   bool half_storage = false;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.

@@ -34,7 +34,8 @@ inline FeatureTiling feature_tiling(int w, size_t n, size_t max_blocks) {
 // Half storage's kernels run kHalfFeatures consecutive features per thread (cuda_exec.cu): thread x
 // of the tiling of ceil(w / per_thread) feature groups takes features per_thread x .. per_thread x +
 // per_thread - 1. Its grid.y is held to the one-feature tiling's, whose partials the reductions'
-// scratch is sized for (reduce_partials, which the host emulation audits).
+// scratch is sized for (reduce_partials, which the host emulation audits); elementwise launches,
+// which have no partials, are held too, for one rule (at the SDF's width of 256 it changes none).
 constexpr int kHalfFeatures = 2;
 inline FeatureTiling feature_tiling(int w, size_t n, size_t max_blocks, int per_thread) {
   if (per_thread <= 1) return feature_tiling(w, n, max_blocks);

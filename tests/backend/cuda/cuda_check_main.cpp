@@ -2,7 +2,7 @@
 // machines that lack it (scripts/gpu-check). Prints PASS/FAIL per check with the measured errors
 // and "N passed, M failed" at the end; exits 1 when a check fails, 2 when there is no usable GPU.
 //
-// usage: siren_cuda_check [--precision fp32|tf32|both] [--filter SUBSTRING] [--list]
+// usage: siren_cuda_check [--precision fp32|tf32|fp16|both] [--filter SUBSTRING] [--list]
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
       if (v == "both") continue;
       const auto p = parse_precision(v);
       if (!p) {
-        std::fprintf(stderr, "siren_cuda_check: --precision fp32|tf32|both\n");
+        std::fprintf(stderr, "siren_cuda_check: --precision fp32|tf32|fp16|both\n");
         return 2;
       }
       precisions = {*p};
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     } else if (a == "--list") {
       list = true;
     } else {
-      std::fprintf(stderr, "usage: siren_cuda_check [--precision fp32|tf32|both] [--filter SUBSTRING] [--list]\n");
+      std::fprintf(stderr, "usage: siren_cuda_check [--precision fp32|tf32|fp16|both] [--filter SUBSTRING] [--list]\n");
       return 2;
     }
   }

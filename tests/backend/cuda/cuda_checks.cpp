@@ -151,12 +151,12 @@ std::vector<float> rows(const std::vector<float>& v, size_t width, const std::ve
 }
 
 // How one-output Gradient-mode passes run: gradient jets, the reverse path, or the reverse path with
-// its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends); FusedValue: the
-// defaults with the jets path's output layer fused in Value passes (CudaOptions::fused_value_output);
-// Half: the fused reverse path with its hidden buffers in halves (CudaOptions::half_storage).
-// Half: CudaOptions::half_storage with the check's precision; Fp16: Precision::Fp16 (TF32 and half
-// storage where it applies), whatever the check's precision.
-enum class Path { Jets, Reverse, Fused, FusedValue, Half, Fp16 };
+// its fused ends (CudaOptions::reverse_mode_gradient and reverse_fused_ends). Value passes fuse the
+// jets path's output layer (CudaOptions::fused_value_output, the default) on every path but
+// ValueUnfused: the defaults with that output layer as GEMMs. Half: the fused reverse path with its
+// hidden buffers in halves (CudaOptions::half_storage) at the check's precision; Fp16:
+// Precision::Fp16 (TF32, and half storage where it applies), whatever the check's precision.
+enum class Path { Jets, Reverse, Fused, ValueUnfused, Half, Fp16 };
 
 // Half storage rounds to 10-bit mantissas as TF32 does, whatever the precision asked for.
 double check_tolerance(Precision prec, Path path) {
@@ -171,8 +171,8 @@ cuda::CudaOptions cuda_options(Precision p, size_t workspace = 0, bool graphs = 
   o.max_chunk_samples = max_chunk;
   o.graphs = graphs;
   o.reverse_mode_gradient = path != Path::Jets;
-  o.reverse_fused_ends = path == Path::Fused || path == Path::FusedValue || path == Path::Half || path == Path::Fp16;
-  o.fused_value_output = path == Path::FusedValue;
+  o.reverse_fused_ends = path != Path::Jets && path != Path::Reverse;
+  o.fused_value_output = path != Path::ValueUnfused;
   o.half_storage = path == Path::Half;
   return o;
 }
@@ -218,7 +218,7 @@ const char* mode_name(JetMode m) { return m == JetMode::Value ? "value" : m == J
 // the failure reported, where too few are left to check anything.
 bool away_from_kinks(const NetworkConfig& cfg, const std::vector<float>& p, Precision prec, std::vector<float>& x,
                      std::vector<float>* targets, size_t target_width, Report& r) {
-  if (prec != Precision::Tf32 || !has_kink(cfg.activation)) return true;
+  if (prec == Precision::Fp32 || !has_kink(cfg.activation)) return true;
   const size_t n = x.size() / size_t(cfg.in_dim);
   const std::vector<size_t> keep = samples_away_from_kinks(cfg, p, x.data(), n);
   r.note(std::to_string(keep.size()) + " of " + std::to_string(n) + " samples away from kinks");
@@ -333,7 +333,7 @@ Result check_adam(const NetworkConfig& cfg, LossKind kind, float clip, Precision
   r.add("step losses", worst_loss, tol);
   // Which samples sit near a kink changes as Adam moves the parameters, so the kink filter of
   // check_gradient cannot hold here; that check covers a kinked network's gradients in TF32.
-  if (prec == Precision::Tf32 && has_kink(cfg.activation))
+  if (prec != Precision::Fp32 && has_kink(cfg.activation))
     r.note("step gradients " + fmt_sci(worst_grad) + " (informative: kinks under TF32)");
   else
     r.add("step gradients", worst_grad, tol);
@@ -754,14 +754,15 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
       return check_fused_against_reverse(one_output(Activation::Tanh, 2, 320),
                                          make_data(2, 1, LossKind::Gradient, 1501, 10), p);
     });
-    // The jets path's fused output layer (Value passes: training and evaluate) on the reference
-    // network's three outputs, and on one output of a tanh network wider than a block (320).
-    v.emplace_back("value-fused/reference/gradient",
-                   [](Precision p) { return check_gradient(reference_network(), 4096, p, Path::FusedValue); });
-    v.emplace_back("value-fused/reference/evaluate",
-                   [](Precision p) { return check_evaluate(reference_network(), 4096, p, Path::FusedValue); });
-    v.emplace_back("value-fused/tanh/2d-wide", [](Precision p) {
-      return check_gradient(one_output(Activation::Tanh, 2, 320), 1501, p, Path::FusedValue);
+    // The jets path's output layer as GEMMs (Value passes: training and evaluate; the fused one is
+    // the default, which every other check runs) on the reference network's three outputs, and on
+    // one output of a tanh network wider than a block (320).
+    v.emplace_back("value-unfused/reference/gradient",
+                   [](Precision p) { return check_gradient(reference_network(), 4096, p, Path::ValueUnfused); });
+    v.emplace_back("value-unfused/reference/evaluate",
+                   [](Precision p) { return check_evaluate(reference_network(), 4096, p, Path::ValueUnfused); });
+    v.emplace_back("value-unfused/tanh/2d-wide", [](Precision p) {
+      return check_gradient(one_output(Activation::Tanh, 2, 320), 1501, p, Path::ValueUnfused);
     });
     // Half storage (the fused reverse path's hidden buffers in IEEE halves) at the TF32 tolerance:
     // the SDF loss and gradient (also in chunks, whose adjoints are scaled for the whole batch),
@@ -789,11 +790,12 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("precision-fp16/stores-halves", [](Precision) { return check_fp16_stores_halves(); });
     v.emplace_back("precision-fp16/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, Path::Fp16); });
     v.emplace_back("precision-fp16/sdf/fit-sphere", [](Precision p) { return check_sdf_fit(p, Path::Fp16); });
-    // Sliced weight gradients on the jets (the reference network, value and Laplacian losses) and
-    // on the reverse path with its fused ends (SDF).
+    // Sliced weight gradients on the jets (the reference network, value and Laplacian losses; the
+    // value loss with its output layer as GEMMs, whose products are sliced too) and on the reverse
+    // path with its fused ends (SDF).
     v.emplace_back("sliced-weight-grads/reference/value", [](Precision p) {
-      return check_sliced_weight_grads(reference_network(), make_data(2, 3, LossKind::Value, 3001, 11), Path::Jets,
-                                       p);
+      return check_sliced_weight_grads(reference_network(), make_data(2, 3, LossKind::Value, 3001, 11),
+                                       Path::ValueUnfused, p);
     });
     v.emplace_back("sliced-weight-grads/reference/laplacian", [](Precision p) {
       return check_sliced_weight_grads(reference_network(), make_data(2, 3, LossKind::Laplacian, 3001, 12),
