@@ -66,6 +66,12 @@ void complete_network(NetworkConfig& net, int image_size) {
   net.pe_frequencies = net.activation == Activation::ReluPE ? nyquist_pe_frequencies(2, image_size) : 0;
 }
 
+std::string describe_backend_change(const SessionSettings& a, const SessionSettings& b) {
+  if (a.backend != b.backend) return std::string("backend ") + backend_label(a.backend) + " -> " + backend_label(b.backend);
+  if (a.precision != b.precision) return std::string("precision ") + to_string(a.precision) + " -> " + to_string(b.precision);
+  return {};
+}
+
 const char* backend_label(BackendKind kind) {
   switch (kind) {
     case BackendKind::Cpu: return "cpu";
@@ -83,8 +89,7 @@ std::string describe_change(const RunSettings& a, const RunSettings& b) {
     return std::string(buf);
   };
   if (a.image_size != b.image_size) return num("image size", a.image_size, b.image_size);
-  if (a.session.backend != b.session.backend)
-    return std::string("backend ") + backend_label(a.session.backend) + " -> " + backend_label(b.session.backend);
+  if (std::string where = describe_backend_change(a.session, b.session); !where.empty()) return where;
   if (x.activation != y.activation) return std::string("activation ") + to_string(x.activation) + " -> " + to_string(y.activation);
   if (x.hidden_features != y.hidden_features) return num("width", x.hidden_features, y.hidden_features);
   if (x.hidden_layers != y.hidden_layers) return num("hidden layers", x.hidden_layers, y.hidden_layers);

@@ -31,6 +31,8 @@ void complete_network(NetworkConfig& net, int image_size);
 
 // The first difference between two settings, in words ("width 64 -> 128"); empty when equal.
 std::string describe_change(const RunSettings& from, const RunSettings& to);
+// The same for where a run trains alone: its backend, then its precision ("precision fp32 -> tf32").
+std::string describe_backend_change(const SessionSettings& from, const SessionSettings& to);
 
 const char* backend_label(BackendKind kind);
 

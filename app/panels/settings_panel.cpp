@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "app/panels/backend_controls.h"
 #include "app/ui_util.h"
 
 namespace siren::studio {
@@ -18,6 +19,7 @@ const size_t kBatches[] = {0, 1024, 4096, 16384, 65536};
 
 bool same_except_backend(RunSettings a, const RunSettings& b) {
   a.session.backend = b.session.backend;
+  a.session.precision = b.session.precision;
   return describe_change(a, b).empty();
 }
 
@@ -73,15 +75,14 @@ void SettingsPanel::draw() {
   }
   tooltip("Pixels per step: all of them (the reference), or a random batch that is cheaper per step.");
 
-  int backend = int(pending_.session.backend);
-  if (ImGui::Combo("Backend", &backend, "auto\0cpu\0cuda\0")) {
-    const BackendKind next = BackendKind(backend);
+  const Precision precision = pending_.session.precision;
+  if (const std::optional<BackendKind> next = backend_controls(pending_.session)) {
     // Settings still at the old backend's defaults follow the new one's (small on the CPU, reference on a GPU).
     const bool at_defaults = same_except_backend(pending_, default_settings(backend_is_gpu(pending_.session.backend)));
-    if (at_defaults) pending_ = default_settings(backend_is_gpu(next));
-    pending_.session.backend = next;
+    if (at_defaults) pending_ = default_settings(backend_is_gpu(*next));
+    pending_.session.backend = *next;
+    pending_.session.precision = precision;
   }
-  tooltip("Where training runs: auto picks a CUDA GPU when there is one. Changing it restarts training.");
 
   int seed = int(pending_.session.seed);
   if (ImGui::InputInt("Seed", &seed)) pending_.session.seed = uint64_t(std::max(seed, 0));

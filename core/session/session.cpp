@@ -152,7 +152,11 @@ void Session::rebuild(const SessionSettings& requested, const std::vector<float>
     std::lock_guard<std::mutex> lock(mu_);
     backend = backend_;
   }
-  if (!backend || s.backend != settings_.backend) backend = create_backend(s.backend, &backend_notice);
+  if (!backend || s.backend != settings_.backend || s.precision != settings_.precision) {
+    BackendOptions options;
+    options.precision = s.precision;
+    backend = create_backend(s.backend, options, &backend_notice);
+  }
   std::vector<float> weights = params ? *params : init_parameters(s.network, s.seed);
   // Build everything before touching the running state, so a failure leaves the old run intact.
   auto trainer = backend->make_trainer(s.network, std::move(weights), s.adam, task_->training_data(), s.batch, s.seed);

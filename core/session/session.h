@@ -21,6 +21,7 @@ struct SessionSettings {
   AdamConfig adam;
   size_t batch = 0;  // 0: all samples every step
   BackendKind backend = BackendKind::Auto;
+  Precision precision = Precision::Fp32;  // the GPU's products (BackendOptions); the CPU ignores it
   uint64_t seed = 0;
 };
 

@@ -51,6 +51,12 @@ TEST(Defaults, ChangesAreNamed) {
   b.session.backend = BackendKind::Cuda;
   EXPECT_EQ(describe_change(a, b), "backend cpu -> cuda");
   b = a;
+  b.session.precision = Precision::Tf32;
+  EXPECT_EQ(describe_change(a, b), "precision fp32 -> tf32");
+  b.session.backend = BackendKind::Cuda;
+  EXPECT_EQ(describe_change(a, b), "backend cpu -> cuda") << "the backend first";
+  EXPECT_EQ(describe_backend_change(b.session, a.session), "backend cuda -> cpu");
+  b = a;
   b.image_size = 256;
   EXPECT_EQ(describe_change(a, b), "image size 128 -> 256");
   b = a;

@@ -101,6 +101,18 @@ TEST(Session, ResetStartsANewRunAndNewSettingsTakeEffect) {
   EXPECT_EQ(s.snapshot().config.hidden_features, 24);
   EXPECT_EQ(s.snapshot().config.activation, Activation::Tanh);
   EXPECT_EQ(s.settings().network.hidden_features, 24);
+
+  // A new precision is a new run too (on a GPU a new backend; the CPU computes in FP32 anyway).
+  SessionSettings fp16 = wide;
+  fp16.precision = Precision::Fp16;
+  s.reset(fp16);
+  s.wait_idle();  // a reset drops the steps asked for before it ran
+  s.step(3);
+  s.wait_idle();
+  EXPECT_EQ(s.settings().precision, Precision::Fp16);
+  EXPECT_EQ(s.status().step, 3u);
+  EXPECT_EQ(s.status().backend, "cpu");
+  EXPECT_TRUE(std::isfinite(s.status().loss));
 }
 
 // Views tell runs apart by id: a session built where a freed one lived must still look new to them.

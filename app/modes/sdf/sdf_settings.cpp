@@ -45,8 +45,7 @@ std::string describe_sdf_run_change(const SdfSettings& a, const SdfSettings& b) 
     std::snprintf(buf, sizeof buf, "%s %g -> %g", what, u, v);
     return std::string(buf);
   };
-  if (a.session.backend != b.session.backend)
-    return std::string("backend ") + backend_label(a.session.backend) + " -> " + backend_label(b.session.backend);
+  if (std::string where = describe_backend_change(a.session, b.session); !where.empty()) return where;
   if (x.hidden_features != y.hidden_features) return num("width", x.hidden_features, y.hidden_features);
   if (x.hidden_layers != y.hidden_layers) return num("hidden layers", x.hidden_layers, y.hidden_layers);
   if (x.omega0 != y.omega0) return num("w0", double(x.omega0), double(y.omega0));

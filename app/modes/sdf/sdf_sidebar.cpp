@@ -8,6 +8,7 @@
 
 #include "app/assets.h"
 #include "app/defaults.h"
+#include "app/panels/backend_controls.h"
 #include "app/recent_files.h"
 #include "app/ui_util.h"
 
@@ -124,9 +125,7 @@ void SdfSidebar::draw_settings() {
   }
   tooltip("On-surface points per step, drawn at random from the cloud, and as many uniform points in the cube\n"
           "(the reference: 100,000 on a GPU; fewer on the CPU, where a step costs time in proportion).");
-  int backend = int(pending_.session.backend);
-  if (ImGui::Combo("Backend", &backend, "auto\0cpu\0cuda\0")) pending_.session.backend = BackendKind(backend);
-  tooltip("Where training runs: auto picks a CUDA GPU when there is one. Changing it restarts training.");
+  if (const std::optional<BackendKind> next = backend_controls(pending_.session)) pending_.session.backend = *next;
   int seed = int(pending_.session.seed);
   if (ImGui::InputInt("Seed", &seed)) pending_.session.seed = uint64_t(std::max(seed, 0));
   tooltip("Seed of the initial weights and of the random points.");
