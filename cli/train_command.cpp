@@ -99,7 +99,7 @@ TrainedModel train_task(const Task& task, const TrainOptions& opt, std::unique_p
       bar.update(p, task.psnr_from_loss(p.loss));
     });
   } catch (const Error& e) {
-    // 16-bit storage has a fixed adjoint scale (no dynamic loss scaling yet): an overflow there
+    // 16-bit storage's back-off covers the adjoints; an overflow of the forward pass's buffers
     // looks like a divergence, which a smaller learning rate does not cure.
     if (opt.precision == "fp16" && m.backend->name() == "cuda" &&
         std::string(e.what()).find("diverged") != std::string::npos)

@@ -25,6 +25,7 @@ constexpr size_t kMiB = size_t(1) << 20;
 constexpr size_t kCublasWorkspace = 32 * kMiB;  // cuBLAS's recommendation for Hopper; no allocation inside a graph
 constexpr size_t kMinChunkSamples = 256;        // the OOM retries stop here
 constexpr int kRing = 8;                        // loss readback slots; > kMaxLossLag + 1
+constexpr int kMinHalfScaleShift = -12;         // half storage's lowest adjoint scale: 2^-12 the default
 static_assert(kRing > kMaxLossLag + 1, "the ring must hold every step in flight");
 
 std::string mib(size_t bytes) { return std::to_string((bytes + kMiB / 2) / kMiB) + " MiB"; }
@@ -357,6 +358,7 @@ class CudaTrainer final : public Trainer {
     if (params.size() != np_) throw Error("parameter count does not match the network");
     if (cfg.in_dim != data_->in_dim || cfg.out_dim != data_->out_dim)
       throw Error("network and training data disagree on input/output dimensions");
+    mlp_.set_half_scale_shift(opts.half_scale_shift);
     data_->validate();
     if (data_->count > size_t(std::numeric_limits<uint32_t>::max()))
       throw Error("the CUDA backend trains on at most 4,294,967,295 samples");
@@ -469,6 +471,7 @@ class CudaTrainer final : public Trainer {
     stream_->sync();
     queued_ = 0;
     reported_ = 0;
+    backoff_at_ = 0;
     latest_ = StepStats{0, std::numeric_limits<double>::quiet_NaN()};
   }
 
@@ -520,6 +523,8 @@ class CudaTrainer final : public Trainer {
   }
   bool graphed() const { return graph_ != nullptr; }
   bool half_storage() const { return mlp_.half_storage(); }
+  int half_scale_shift() const { return mlp_.half_scale_shift(); }
+  unsigned long long skipped_steps() const { return overflows_seen_; }
   size_t chunk_capacity() const { return capacity_; }
   std::vector<OpTime> profile() {
     if (!profiler_) throw Error("op_profile: the trainer was not made with CudaOptions::profile_ops");
@@ -584,8 +589,10 @@ class CudaTrainer final : public Trainer {
     } else {
       accumulate(coords_.get(), targets_.get(), index, batch_, 0, 0, loss_sum_.get());
     }
-    const int norm_partials = hyper_host_.clip > 0 ? exec_->grad_sqnorm(grads_.get(), np_) : 0;
-    exec_->adam_prepare(hyper_.get(), counters_.get(), norm_partials, scalars_.get());
+    // Half storage checks every gradient (its norm) and skips a step that overflowed FP16.
+    const bool check = mlp_.half_storage();
+    const int norm_partials = hyper_host_.clip > 0 || check ? exec_->grad_sqnorm(grads_.get(), np_) : 0;
+    exec_->adam_prepare(hyper_.get(), counters_.get(), norm_partials, scalars_.get(), check);
     exec_->adam(hyper_.get(), scalars_.get(), params_.get(), m_.get(), v_.get(), grads_.get(), np_);
     exec_->finish_step(counters_.get(), loss_sum_.get(), loss_factor(batch_), report_.get());
   }
@@ -663,7 +670,27 @@ class CudaTrainer final : public Trainer {
       const StepReport r = ring_.get()[next % kRing];
       latest_ = StepStats{r.step, r.loss};
       reported_ = next;
+      if (r.overflows > overflows_seen_) {
+        overflows_seen_ = r.overflows;
+        // Steps queued before the last back-off ran at the old scale: theirs say nothing new.
+        if (next > backoff_at_) back_off();
+      }
     }
+  }
+
+  // Dynamic loss scaling's back-off (half storage): a step's gradient overflowed FP16 and was
+  // skipped (adam_step_scalars), so the adjoints' scale halves for the steps recorded from now on.
+  // It never grows back: bench/storage_precision.py found the gradient as accurate from N/4096 to
+  // N/16, so the default N/256 has room both ways and a lower scale costs nothing measurable.
+  void back_off() {
+    const int shift = mlp_.half_scale_shift() - 1;
+    if (shift < kMinHalfScaleShift)
+      throw Error("the 16-bit buffers of --precision fp16 overflowed even with the adjoints scaled down 2^" +
+                  std::to_string(-kMinHalfScaleShift) + " times; train with --precision tf32");
+    stream_->sync();  // the graph holds the old scale; no step of it may still be running
+    drop_graph();
+    mlp_.set_half_scale_shift(shift);
+    backoff_at_ = queued_;
   }
 
   std::shared_ptr<const DeviceInfo> dev_;
@@ -700,6 +727,10 @@ class CudaTrainer final : public Trainer {
   uint64_t queued_ = 0;    // steps queued since the start or the last set_parameters()
   uint64_t reported_ = 0;  // of those, the newest whose report has been read
   StepStats latest_{0, std::numeric_limits<double>::quiet_NaN()};
+  // Dynamic loss scaling (half storage): the skipped steps seen so far (StepCounters::overflows, never
+  // reset), and queued_ when the scale last changed.
+  unsigned long long overflows_seen_ = 0;
+  uint64_t backoff_at_ = 0;
 };
 
 }  // namespace
@@ -876,6 +907,12 @@ bool uses_graph(const Trainer& trainer) {
 bool uses_half_storage(const Trainer& trainer) {
   const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
   return t && t->half_storage();
+}
+
+HalfScaling half_scaling(const Trainer& trainer) {
+  const auto* t = dynamic_cast<const CudaTrainer*>(&trainer);
+  if (!t) throw Error("half_scaling: not a CUDA trainer");
+  return {t->half_scale_shift(), t->skipped_steps()};
 }
 
 size_t chunk_capacity(const Trainer& trainer) {

@@ -75,8 +75,12 @@ struct CudaOptions {
   // H200 (bench/RESULTS.md): the SDF step 6.92 ms against TF32's 11.57. Precision::Fp16 turns it on
   // (with TF32 elsewhere); this flag turns it on under any precision, and where it applies the
   // arithmetic is the same either way (no TF32 product is left on that path). siren_bench_cuda's
-  // sdf-half row. Not with weight_grad_slices.
+  // sdf-half row. Not with weight_grad_slices. A step whose gradient overflows FP16 is skipped and the
+  // scale halves for the steps after it (dynamic loss scaling's back-off; it does not grow back).
   bool half_storage = false;
+  // Half storage's starting adjoint scale, 2^this times the default (the checks start it high to
+  // see the back-off work).
+  int half_scale_shift = 0;
   // Time every kernel and GEMM of the training step (op_profile()); steps then run as plain launches
   // with an event after each, never as a CUDA graph. For the benchmarks.
   bool profile_ops = false;
@@ -143,6 +147,13 @@ bool uses_graph(const Trainer& trainer);
 // Whether a trainer's hidden buffers are IEEE halves (CudaOptions::half_storage or Precision::Fp16,
 // where its network and loss take the fused reverse path); false for any other trainer.
 bool uses_half_storage(const Trainer& trainer);
+// Half storage's loss scaling as of the reports read so far: the adjoints' scale (2^shift times the
+// default) and the steps skipped for a gradient that overflowed. Throws for a non-CUDA trainer.
+struct HalfScaling {
+  int shift = 0;
+  unsigned long long skipped = 0;
+};
+HalfScaling half_scaling(const Trainer& trainer);
 // The samples per chunk of a trainer's steps (CudaOptions::max_chunk_samples, the workspace); 0
 // before its first batch. Throws siren::Error for any other trainer.
 size_t chunk_capacity(const Trainer& trainer);

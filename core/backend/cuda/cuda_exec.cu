@@ -487,15 +487,13 @@ __global__ void __launch_bounds__(kThreads) sqnorm_kernel(const float* g, size_t
 
 __global__ void __launch_bounds__(kThreads) adam_prepare_kernel(const AdamHyper* hyper, StepCounters* counters,
                                                                 const double* norm_partials, int norm_count,
-                                                                AdamScalars* scalars) {
+                                                                AdamScalars* scalars, bool check_finite) {
   double acc = 0;
   for (int k = int(threadIdx.x); k < norm_count; k += kThreads) acc += norm_partials[k];
   const double sq = block_sum(acc);
   if (threadIdx.x == 0) {
-    const unsigned long long t = counters->t + 1;
-    counters->t = t;
     counters->draws += 1;
-    *scalars = adam_scalars(*hyper, t, sq);
+    *scalars = adam_step_scalars(*hyper, counters->t, counters->overflows, sq, check_finite);
   }
 }
 
@@ -503,6 +501,7 @@ __global__ void __launch_bounds__(kThreads) adam_kernel(const AdamHyper* hyper, 
                                                         float* m, float* v, const float* g, size_t n) {
   const AdamHyper h = *hyper;
   const AdamScalars sc = *scalars;
+  if (sc.skip) return;
   for (size_t i = size_t(blockIdx.x) * kThreads + threadIdx.x; i < n; i += size_t(gridDim.x) * kThreads)
     adam_at(h, sc, p, m, v, g, i);
 }
@@ -514,6 +513,7 @@ __global__ void finish_step_kernel(const StepCounters* counters, double* loss_su
     // step numbers that keep growing across a restore).
     report->step = counters->draws;
     report->loss = *loss_sum * factor;
+    report->overflows = counters->overflows;
     *loss_sum = 0;
   }
 }
@@ -874,8 +874,10 @@ int CudaExec::grad_sqnorm(const float* g, size_t n) {
   return int(blocks);
 }
 
-void CudaExec::adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars) {
-  adam_prepare_kernel<<<1, kThreads, 0, stream_>>>(hyper, counters, loss_partials_, norm_partials, scalars);
+void CudaExec::adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars,
+                            bool check_finite) {
+  adam_prepare_kernel<<<1, kThreads, 0, stream_>>>(hyper, counters, loss_partials_, norm_partials, scalars,
+                                                   check_finite);
   launched("Adam prologue");
 }
 

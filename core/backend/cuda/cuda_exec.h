@@ -28,11 +28,13 @@ struct StepCounters {
   unsigned long long t = 0;      // Adam's step (reset with the parameters)
   unsigned long long draws = 0;  // batches drawn = steps over the trainer's life (never reset: the
                                  // sampler's counter and StepStats::step)
+  unsigned long long overflows = 0;  // steps skipped for a gradient that was not finite (never reset)
 };
-// What a step reports back to the host: its Adam step and its loss.
+// What a step reports back to the host: its step, its loss, and the skipped steps so far.
 struct StepReport {
   unsigned long long step = 0;
   double loss = 0;
+  unsigned long long overflows = 0;
 };
 
 class OpProfiler;
@@ -82,7 +84,9 @@ class CudaExec final : public JetExec {
   int grad_sqnorm(const float* g, size_t n);
   // One thread block: t += 1, draws += 1, the step's Adam scalars (and the clipping scale from
   // norm_partials partial sums of squares in the scratch, when norm_partials > 0).
-  void adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars);
+  // check_finite: skip a step whose gradient is not finite (adam_step_scalars; needs the norm).
+  void adam_prepare(const AdamHyper* hyper, StepCounters* counters, int norm_partials, AdamScalars* scalars,
+                    bool check_finite);
   void adam(const AdamHyper* hyper, const AdamScalars* scalars, float* params, float* m, float* v, const float* grads,
             size_t n);
   // report = {counters->draws (the steps over the trainer's life), *loss_sum * factor}; *loss_sum = 0.

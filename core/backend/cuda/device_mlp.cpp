@@ -189,8 +189,8 @@ bool DeviceMlp::tf32_layer(int layer) const {
   return tf32_ && !half_ && layer >= 1 && layer < activation_layers();
 }
 
-float DeviceMlp::half_adjoint_scale(size_t samples) {
-  return std::ldexp(1.0f, std::ilogb(double(std::max<size_t>(samples, 1))) + kHalfAdjointScaleLog2);
+float DeviceMlp::half_adjoint_scale(size_t samples, int shift) {
+  return std::ldexp(1.0f, std::ilogb(double(std::max<size_t>(samples, 1))) + kHalfAdjointScaleLog2 + shift);
 }
 
 size_t DeviceMlp::half_copy_offset(int layer, bool transposed) const {
@@ -574,7 +574,7 @@ void DeviceMlp::backward_reverse(JetExec& ex, const float* params, const ChunkIn
   const int width = cfg_.fan_in(acts);
   // Half storage scales the adjoints (the class comment); what they add to the gradient is
   // unscaled: the weight-gradient GEMMs' alpha, the sums' scale. Both exact (a power of two).
-  const float adj_scale = half_ ? half_adjoint_scale(in.total ? in.total : in.n) : 1.0f;
+  const float adj_scale = half_ ? half_adjoint_scale(in.total ? in.total : in.n, half_shift_) : 1.0f;
   auto weight_grad_of = [&](int l, const float* h_in, int ld_in, const float* dz, int ld_dz) {
     GemmCall g = weight_grad(l, h_in, ld_in, dz, ld_dz, grads, rows);
     g.alpha = 1.0f / adj_scale;

@@ -217,15 +217,17 @@ struct MlpPlan {
 // adjoint times N spanned 2^-6 to 2^18 in that study, FP16 2^-24 to 2^16), and every gradient
 // contribution of a scaled adjoint (the weight-gradient GEMMs' alpha, the sums' ReduceTarget
 // scale) is divided by S again. Precision::Fp16 asks for it (CudaOptions::half_storage too): on an
-// H200 the SDF step 6.92 ms against TF32's 11.57 (bench/RESULTS.md).
+// H200 the SDF step 6.92 ms against TF32's 11.57 (bench/RESULTS.md). Should a step overflow FP16
+// anyway, CudaTrainer skips it and halves S from then on (set_half_scale_shift).
 class DeviceMlp {
  public:
   DeviceMlp(const NetworkConfig& cfg, JetMode mode, const MlpPlan& plan = MlpPlan());
   // The fewest samples a slice of a sliced weight gradient has; smaller products are not sliced.
   static constexpr int kMinSliceSamples = 16;
-  // Half storage's adjoint scale, S = 2^(floor(log2 N) + this) for N samples (the class comment).
+  // Half storage's adjoint scale, S = 2^(floor(log2 N) + this + shift) for N samples (the class
+  // comment); shift 0 but after overflows (set_half_scale_shift).
   static constexpr int kHalfAdjointScaleLog2 = -8;
-  static float half_adjoint_scale(size_t samples);
+  static float half_adjoint_scale(size_t samples, int shift = 0);
   // Whether the reverse path can run this network and mode.
   static bool reverse_supported(const NetworkConfig& cfg, JetMode mode) {
     return mode == JetMode::Gradient && cfg.out_dim == 1;
@@ -247,6 +249,10 @@ class DeviceMlp {
   bool fuses_value_output() const { return !reverse_ && fused_ends_; }
   int weight_grad_slices() const { return slices_; }
   bool half_storage() const { return half_; }
+  // Dynamic loss scaling's back-off: the adjoints' scale 2^shift times the default (shift <= 0 after
+  // a step overflowed FP16; CudaTrainer lowers it). Passes recorded after the change use it.
+  void set_half_scale_shift(int shift) { half_shift_ = shift; }
+  int half_scale_shift() const { return half_shift_; }
   // Half storage's copy of the weights in `rounded`: each hidden layer's W, then its transpose, each
   // 256-byte aligned (as cuBLAS's fast FP16 kernels want, whatever the widths); where one starts, in
   // halves (layer activation_layers(): the end).
@@ -340,6 +346,7 @@ class DeviceMlp {
   bool fused_ends_;  // asked for, and possible (the class comment)
   int slices_;       // weight_grad_slices, 0 or 1: none
   bool half_;        // half_storage, asked for and possible (the class comment)
+  int half_shift_ = 0;  // set_half_scale_shift
   int rows_;  // output (and for jets every buffer's) rows per sample
 };
 

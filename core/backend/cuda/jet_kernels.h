@@ -1115,6 +1115,7 @@ struct AdamHyper {
 };
 struct AdamScalars {
   float step_size = 0, inv_sqrt_bc2 = 0, grad_scale = 1;
+  int skip = 0;  // the step's gradient is not finite (adam_step_scalars): no update at all
 };
 
 SIREN_HD AdamScalars adam_scalars(const AdamHyper& h, unsigned long long t, double grad_sqnorm) {
@@ -1130,6 +1131,21 @@ SIREN_HD AdamScalars adam_scalars(const AdamHyper& h, unsigned long long t, doub
     if (norm > double(h.clip)) s.grad_scale = float(double(h.clip) / (norm + 1e-6));
   }
   return s;
+}
+
+// One step's scalars from its gradient's squared norm, and Adam's step t advanced. With
+// check_finite (half storage, whose 16-bit buffers can overflow: dynamic loss scaling's skip) a
+// gradient that is not finite skips the step instead: parameters, moments and t stay as they were
+// and `overflows` counts it, for the trainer to lower the adjoints' scale (CudaTrainer::poll).
+SIREN_HD AdamScalars adam_step_scalars(const AdamHyper& h, unsigned long long& t, unsigned long long& overflows,
+                                       double grad_sqnorm, bool check_finite) {
+  if (check_finite && !(grad_sqnorm <= 1.7976931348623157e308)) {  // NaN or infinity
+    ++overflows;
+    AdamScalars s;
+    s.skip = 1;
+    return s;
+  }
+  return adam_scalars(h, ++t, grad_sqnorm);
 }
 
 SIREN_HD void adam_at(const AdamHyper& h, const AdamScalars& sc, float* p, float* m, float* v, const float* grads,

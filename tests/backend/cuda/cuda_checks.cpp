@@ -595,6 +595,37 @@ Result check_fused_against_reverse(const NetworkConfig& cfg, const std::shared_p
                              cuda_backend(prec, /*workspace=*/1, true, Path::Fused));
 }
 
+// Dynamic loss scaling's back-off: an SDF trainer whose adjoint scale starts 2^14 times the default
+// overflows FP16, skips those steps and halves the scale until its gradients are finite; then it
+// trains as usual (parameters finite, the loss falling as check_sdf_fit's), the scale well down.
+Result check_half_backoff(Precision prec) {
+  Report r;
+  NetworkConfig cfg = sdf_network();
+  cfg.hidden_features = 64;
+  auto data = sphere_data(2000, true);
+  cuda::CudaOptions o = cuda_options(prec, 0, true, Path::Half);
+  o.half_scale_shift = 14;
+  cuda::CudaBackend gpu(o);
+  AdamConfig adam;
+  adam.clip_grad_norm = 1.0f;
+  auto t = gpu.make_trainer(cfg, init_parameters(cfg, 5), adam, data, 500, 6);
+  const double first = t->step().loss;
+  for (int i = 0; i < 300; ++i) t->step();
+  const double last = cuda::synchronize(*t).loss;
+  const cuda::HalfScaling hs = cuda::half_scaling(*t);
+  if (hs.skipped == 0) r.fail("no step overflowed at 2^14 times the scale");
+  if (hs.shift >= 14) r.fail("the scale did not back off");
+  for (float x : t->parameters())
+    if (!std::isfinite(x)) {
+      r.fail("the parameters are not finite");
+      break;
+    }
+  r.add("loss last / first", last / first, 0.5);
+  r.note("scale 2^" + std::to_string(hs.shift) + " times the default after " + std::to_string(hs.skipped) +
+         " skipped steps");
+  return r.result();
+}
+
 // Precision::Fp16 is TF32 with half storage where the fused reverse path has it: an SDF trainer
 // stores halves, a plain image fit (the jets path) does not, nor an SDF trainer under TF32.
 Result check_fp16_stores_halves() {
@@ -786,6 +817,7 @@ const std::vector<std::pair<std::string, CheckFn>>& registry() {
     v.emplace_back("half-storage/adam/sine/3d", [](Precision p) {
       return check_adam(one_output(Activation::Sine, 3), LossKind::Gradient, 1.0f, p, Path::Half);
     });
+    v.emplace_back("half-storage/overflow-backs-off", [](Precision p) { return check_half_backoff(p); });
     // --precision fp16: half storage where it applies, the SDF gradient and fit at TF32's tolerance.
     v.emplace_back("precision-fp16/stores-halves", [](Precision) { return check_fp16_stores_halves(); });
     v.emplace_back("precision-fp16/sdf/gradient", [](Precision p) { return check_sdf_gradient(p, Path::Fp16); });

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -1067,6 +1068,53 @@ TEST(EmulationAdam, MatchesTheCpuAdamWithAndWithoutClipping) {
     }
     EXPECT_LT(rel_err(p_dev, p_cpu), 1e-7) << "clip " << clip;
   }
+}
+
+// Dynamic loss scaling's skip (half storage): a gradient whose squared norm is NaN or infinite
+// leaves Adam's step where it was and counts an overflow; a finite one advances t as before (the
+// scalars of adam_scalars at the new t), and without the check nothing is skipped.
+TEST(EmulationAdam, NonFiniteGradientsSkipTheStepWhereChecked) {
+  cuda::AdamHyper h;
+  h.lr = 1e-3f;
+  unsigned long long t = 4, overflows = 0;
+  const cuda::AdamScalars ok = cuda::adam_step_scalars(h, t, overflows, 0.25, true);
+  EXPECT_EQ(t, 5u);
+  EXPECT_EQ(overflows, 0u);
+  EXPECT_EQ(ok.skip, 0);
+  EXPECT_EQ(ok.step_size, cuda::adam_scalars(h, 5, 0.25).step_size);
+  for (double bad : {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()}) {
+    const cuda::AdamScalars sc = cuda::adam_step_scalars(h, t, overflows, bad, true);
+    EXPECT_EQ(sc.skip, 1) << bad;
+    EXPECT_EQ(t, 5u) << bad << ": Adam's step stays";
+  }
+  EXPECT_EQ(overflows, 2u);
+  EXPECT_EQ(cuda::adam_step_scalars(h, t, overflows, std::numeric_limits<double>::infinity(), false).skip, 0);
+  EXPECT_EQ(t, 6u);
+  EXPECT_EQ(overflows, 2u);
+  // A skipped step's scalars would leave the parameters alone even if applied (the kernel returns first).
+  EXPECT_EQ(cuda::adam_step_scalars(h, t, overflows, std::numeric_limits<double>::quiet_NaN(), true).step_size, 0.0f);
+}
+
+// Half storage's back-off: the adjoints' scale shifted up by 2^16 overflows FP16 (the gradient is
+// not finite: what the trainer's check catches), and shifted down by 2^3 gives the default's
+// gradient to within rounding (the scale is undone exactly; only what FP16 rounds differs).
+TEST(EmulationReverse, HalfStorageScaleShiftOverflowsUpAndKeepsTheGradientDown) {
+  const SdfReference sr;
+  const auto& [cfg, p, data, n, ref] = sr;
+  DeviceMlp mlp(cfg, JetMode::Gradient, MlpPlan().with_reverse().with_fused_ends().with_half_storage());
+  ASSERT_TRUE(mlp.half_storage());
+  EXPECT_EQ(DeviceMlp::half_adjoint_scale(1000, -3), DeviceMlp::half_adjoint_scale(1000) / 8);
+  const EmulatedPass base = emulated_training(mlp, p, data.view(), nullptr, n, n);
+  mlp.set_half_scale_shift(16);
+  const EmulatedPass high = emulated_training(mlp, p, data.view(), nullptr, n, n);
+  double sq = 0;
+  for (float g : high.grads) sq += double(g) * g;
+  EXPECT_FALSE(std::isfinite(sq)) << "2^16 times the scale must overflow FP16";
+  mlp.set_half_scale_shift(-3);
+  const EmulatedPass low = emulated_training(mlp, p, data.view(), nullptr, n, n);
+  EXPECT_EQ(low.loss_sum, base.loss_sum) << "the forward pass does not see the scale";
+  EXPECT_LT(rel_err(low.grads, ref.grads), 2e-3);
+  EXPECT_LT(rel_err(low.grads, base.grads), 1e-3);
 }
 
 TEST(EmulationSampler, IndicesAreInRangeUniformAndChangeWithTheDraw) {
