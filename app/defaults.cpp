@@ -34,6 +34,7 @@ RunSettings initial_settings(const StudioOptions& options) {
   const BackendKind backend = parse_backend_kind(options.backend).value_or(BackendKind::Auto);
   RunSettings settings = default_settings(backend_is_gpu(backend));
   if (backend == BackendKind::Cuda) settings.session.backend = BackendKind::Cuda;
+  settings.session.precision = parse_precision(options.precision).value_or(Precision::Fp32);
   if (options.lr) settings.session.adam.lr = *options.lr;
   return settings;
 }

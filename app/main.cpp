@@ -1,5 +1,5 @@
 // siren-studio: the GUI (DESIGN.md section 5).
-//   siren-studio [FILE] [--mode M] [--backend B] [--steps N] [--screenshot PNG]
+//   siren-studio [FILE] [--mode M] [--backend B] [--precision P] [--steps N] [--screenshot PNG]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -11,6 +11,11 @@ int main(int argc, char** argv) {
   cli.add_option("file", opt.file, "image (or, in the sdf mode, point cloud or mesh) to train on; default: the bundled one");
   cli.add_option("--mode", opt.mode, "experiment: image|poisson|blend|sdf")->capture_default_str();
   cli.add_option("--backend", opt.backend, "auto|cpu|cuda")->capture_default_str();
+  cli.add_option("--precision", opt.precision,
+                 "fp32|tf32|fp16: the GPU's matrix products in the first run (as siren fit's; the Precision setting "
+                 "changes it later)")
+      ->check(CLI::IsMember({"fp32", "tf32", "fp16"}))
+      ->capture_default_str();
   uint64_t steps = 0;
   auto* steps_opt = cli.add_option("--steps", steps, "train this many steps, then pause (with --screenshot: then exit)")
                         ->check(CLI::Range(uint64_t(0), uint64_t(100'000'000)));

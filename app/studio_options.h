@@ -10,11 +10,13 @@ namespace siren::studio {
 constexpr uint64_t kDefaultScreenshotSteps = 200;
 
 // The command line (DESIGN.md section 5): siren-studio [FILE] [--mode M] [--backend B] [--steps N]
-// [--screenshot PNG], plus the hidden automation options tests use.
+// [--screenshot PNG], plus --precision P (the first run's, as siren fit's) and the hidden automation
+// options tests use.
 struct StudioOptions {
   std::string file;  // empty: the bundled image
   std::string mode = "image";
   std::string backend = "auto";
+  std::string precision = "fp32";  // fp32|tf32|fp16: the GPU's products in the first run
   std::optional<uint64_t> steps;
   std::string screenshot;          // with it: train, capture the window and a layout JSON, exit
   std::vector<std::string> drops;  // --drop: handed to the window's drop handler once it is up

@@ -41,6 +41,20 @@ TEST(Defaults, BaselinesGetTorchInitAndReluPeItsFrequencies) {
   EXPECT_EQ(net.pe_frequencies, 0);
 }
 
+// The first run's settings follow the command line: --backend cpu, --precision, --lr.
+TEST(Defaults, FirstRunFollowsTheCommandLine) {
+  StudioOptions o;
+  o.backend = "cpu";
+  EXPECT_EQ(initial_settings(o).session.precision, Precision::Fp32) << "the default";
+  o.precision = "fp16";
+  o.lr = 2e-3f;
+  const RunSettings s = initial_settings(o);
+  EXPECT_EQ(s.session.backend, BackendKind::Cpu);
+  EXPECT_EQ(s.session.precision, Precision::Fp16);
+  EXPECT_EQ(s.session.adam.lr, 2e-3f);
+  EXPECT_EQ(derivative_task_settings(o).session.precision, Precision::Fp16);
+}
+
 TEST(Defaults, ChangesAreNamed) {
   const RunSettings a = default_settings(false);
   EXPECT_EQ(describe_change(a, a), "");
