@@ -70,8 +70,7 @@ std::optional<BackendKind> parse_backend_kind(std::string_view name);
 // and normals, one-channel gradient supervision) the hidden buffers in IEEE halves and their
 // products on FP16 tensor cores with FP32 accumulation: the SDF step moves about half the bytes,
 // with TF32's gradient error (bench/storage_precision.py; on an H200 the step 6.92 ms against
-// TF32's 11.57). The CPU
-// backend always computes in FP32 and ignores it.
+// TF32's 11.57). The CPU backend always computes in FP32 and ignores it.
 enum class Precision { Fp32, Tf32, Fp16 };
 std::optional<Precision> parse_precision(std::string_view name);  // "fp32", "tf32", "fp16"
 const char* to_string(Precision p);

@@ -115,32 +115,36 @@ __device__ __forceinline__ void sample_loop(size_t n, Load load, Store store) {
 // issue (78% of the issue slots busy, DRAM at 35%; some 54 instructions per element for the
 // activation, 90 for the gradient sweep), not by their halved bytes. The FP32 kernels keep one.
 template <bool HALF>
-constexpr int kPerThread = HALF ? kHalfFeatures : 1;
+constexpr int kPerThread = features_per_thread(HALF);
+// A group of V consecutive features first .. first + V - 1, the last group of a width maybe partial:
+// load(v) for each feature below w, then store(v, loaded) for each.
 template <class T, int V>
 struct PerFeature {
   T f[V];
 };
+template <int V, class Load>
+__device__ __forceinline__ auto load_group(int first, int w, Load load) {
+  PerFeature<decltype(load(0)), V> r{};
+#pragma unroll
+  for (int v = 0; v < V; ++v)
+    if (V == 1 || first + v < w) r.f[v] = load(v);
+  return r;
+}
+template <int V, class T, class Store>
+__device__ __forceinline__ void store_group(int first, int w, const PerFeature<T, V>& r, Store store) {
+#pragma unroll
+  for (int v = 0; v < V; ++v)
+    if (V == 1 || first + v < w) store(v, r.f[v]);
+}
 // sample_loop over the features first, first + 1, ..., first + V - 1 below w: load(s, v) for
 // feature first + v, then store(s, v, loaded). kSampleBatch / V samples at a time keeps the loads in
 // flight per thread, and the registers that hold them, as with one feature.
 template <int V, class Load, class Store>
 __device__ __forceinline__ void features_sample_loop(size_t n, int first, int w, Load load, Store store) {
-  using In = decltype(load(size_t(0), 0));
   static_assert(kSampleBatch % V == 0, "whole samples per batch");
   sample_loop<kSampleBatch / V>(
-      n,
-      [&](size_t s) {
-        PerFeature<In, V> r{};
-#pragma unroll
-        for (int v = 0; v < V; ++v)
-          if (V == 1 || first + v < w) r.f[v] = load(s, v);
-        return r;
-      },
-      [&](size_t s, const PerFeature<In, V>& r) {
-#pragma unroll
-        for (int v = 0; v < V; ++v)
-          if (V == 1 || first + v < w) store(s, v, r.f[v]);
-      });
+      n, [&](size_t s) { return load_group<V>(first, w, [&](int v) { return load(s, v); }); },
+      [&](size_t s, const auto& r) { store_group<V>(first, w, r, [&](int v, const auto& in) { store(s, v, in); }); });
 }
 
 // ------------------------------------------------------------------------------- kernels
@@ -294,21 +298,12 @@ __device__ __forceinline__ size_t warp_count() { return size_t(gridDim.x) * bloc
 // arithmetic as in features_sample_loop.
 template <int V, class Load, class Store>
 __device__ __forceinline__ void lane_features(int lane, int w, Load load, Store store) {
-  using In = decltype(load(0));
   static_assert(kFeatureBatch % V == 0, "whole groups per batch");
   batched_samples<kFeatureBatch / V>(
       size_t(lane), kWarp, size_t((w + V - 1) / V),
-      [&](size_t g) {
-        PerFeature<In, V> r{};
-#pragma unroll
-        for (int v = 0; v < V; ++v)
-          if (V == 1 || int(g) * V + v < w) r.f[v] = load(int(g) * V + v);
-        return r;
-      },
-      [&](size_t g, const PerFeature<In, V>& r) {
-#pragma unroll
-        for (int v = 0; v < V; ++v)
-          if (V == 1 || int(g) * V + v < w) store(int(g) * V + v, r.f[v]);
+      [&](size_t g) { return load_group<V>(int(g) * V, w, [&](int v) { return load(int(g) * V + v); }); },
+      [&](size_t g, const auto& r) {
+        store_group<V>(int(g) * V, w, r, [&](int v, const auto& in) { store(int(g) * V + v, in); });
       });
 }
 
@@ -668,7 +663,7 @@ void CudaExec::encode(JetMode mode, const Encode& a) {
 }
 
 void CudaExec::first_forward(JetMode mode, const FirstLayer& a) {
-  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_), a.half ? kHalfFeatures : 1);
+  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_), features_per_thread(a.half));
   const bool sine = a.act == Activation::Sine;
   if (a.half) {
     check_half(mode == JetMode::Value && sine, "first layer");
@@ -692,7 +687,7 @@ void CudaExec::first_backward(JetMode mode, const FirstLayer& a, const ReduceTar
 }
 
 void CudaExec::act_forward(JetMode mode, const ActForward& a) {
-  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_), a.half ? kHalfFeatures : 1);
+  const Tiling t = tiling(a.w, a.n, elementwise_cap(sm_count_), features_per_thread(a.half));
   const bool sine = a.act == Activation::Sine;
   if (a.half) {
     check_half(mode == JetMode::Value && sine, "activation");
@@ -743,13 +738,13 @@ void CudaExec::rev_sweep(const RevLayer& a, const ReduceTarget& t, const char* w
     if constexpr ((OP == RevOp::Turn) != ((FUSE & kFuseOutput) != 0)) {
       (void)name;  // check_rev_op has thrown: up or down on a fused output layer, or a turn elsewhere
     } else if constexpr (kRevMaxSums<OP, FUSE> == 0) {
-      const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_), a.half ? kHalfFeatures : 1);
+      const Tiling tl = tiling(a.w, a.n, elementwise_cap(sm_count_), features_per_thread(a.half));
       by_storage(a.half, sine, what, [&](auto s, auto h) {
         rev_sweep_kernel<OP, decltype(s)::value, decltype(h)::value><<<tl.grid, tl.block, 0, stream_>>>(a);
       });
       launched(name);
     } else {
-      const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_), a.half ? kHalfFeatures : 1);
+      const Tiling tl = tiling(a.w, a.n, reduce_cap(sm_count_), features_per_thread(a.half));
       by_storage(a.half, sine, what, [&](auto s, auto h) {
         rev_reduce_kernel<OP, decltype(s)::value, FUSE, decltype(h)::value>
             <<<tl.grid, tl.block, 0, stream_>>>(a, partials_);

@@ -37,6 +37,8 @@ inline FeatureTiling feature_tiling(int w, size_t n, size_t max_blocks) {
 // scratch is sized for (reduce_partials, which the host emulation audits); elementwise launches,
 // which have no partials, are held too, for one rule (at the SDF's width of 256 it changes none).
 constexpr int kHalfFeatures = 2;
+// Features per thread of a kernel on this storage: what the launch tiles for and the kernel takes.
+constexpr int features_per_thread(bool half) { return half ? kHalfFeatures : 1; }
 inline FeatureTiling feature_tiling(int w, size_t n, size_t max_blocks, int per_thread) {
   if (per_thread <= 1) return feature_tiling(w, n, max_blocks);
   FeatureTiling t = feature_tiling((w + per_thread - 1) / per_thread, n, max_blocks);
