@@ -33,10 +33,14 @@ RunSettings default_settings(bool gpu) {
 RunSettings initial_settings(const StudioOptions& options) {
   const BackendKind backend = parse_backend_kind(options.backend).value_or(BackendKind::Auto);
   RunSettings settings = default_settings(backend_is_gpu(backend));
-  if (backend == BackendKind::Cuda) settings.session.backend = BackendKind::Cuda;
-  settings.session.precision = parse_precision(options.precision).value_or(Precision::Fp32);
-  if (options.lr) settings.session.adam.lr = *options.lr;
+  apply_command_line(settings.session, options);
   return settings;
+}
+
+void apply_command_line(SessionSettings& s, const StudioOptions& options) {
+  if (parse_backend_kind(options.backend) == BackendKind::Cuda) s.backend = BackendKind::Cuda;
+  s.precision = parse_precision(options.precision).value_or(Precision::Fp32);
+  if (options.lr) s.adam.lr = *options.lr;
 }
 
 RunSettings derivative_task_settings(const StudioOptions& options) {

@@ -17,6 +17,9 @@ RunSettings default_settings(bool gpu);
 // The first run's settings from the command line: the defaults for the backend asked for (an
 // unknown name counts as auto), with --lr if given.
 RunSettings initial_settings(const StudioOptions& options);
+// What the command line sets in a mode's first settings, over that backend's defaults: --backend
+// cuda (auto and cpu chose the defaults already), --precision and --lr.
+void apply_command_line(SessionSettings& s, const StudioOptions& options);
 
 // For the tasks trained on derivatives (Poisson, blending), whose steps cost about four image-fitting
 // steps on the CPU: initial_settings with a 64-px image there (the GPU keeps the reference's).

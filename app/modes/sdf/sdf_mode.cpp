@@ -40,9 +40,7 @@ SdfMode::SdfMode(ModeContext& context) : context_(context) {
 
   BackendKind backend = parse_backend_kind(context.options.backend).value_or(BackendKind::Auto);
   SdfSettings settings = default_sdf_settings(backend_is_gpu(backend));
-  if (backend == BackendKind::Cuda) settings.session.backend = BackendKind::Cuda;
-  settings.session.precision = parse_precision(context.options.precision).value_or(Precision::Fp32);
-  if (context.options.lr) settings.session.adam.lr = *context.options.lr;
+  apply_command_line(settings.session, context.options);
   view_options_.volume_resolution = settings.volume_resolution;
   view_options_.precise_scale = settings.precise_scale;
   view_options_.precise_follows = backend_is_gpu(backend);
